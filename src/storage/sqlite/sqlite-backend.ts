@@ -148,6 +148,18 @@ export class SqliteBackend implements Backend {
     setMeta: Database.Statement<[string, number]>;
   };
 
+  /** Prepared statements for dynamically built queries (list/count shapes), by SQL text. */
+  private readonly stmtCache = new Map<string, Database.Statement>();
+
+  private prepare(sql: string): Database.Statement {
+    let st = this.stmtCache.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.stmtCache.set(sql, st);
+    }
+    return st;
+  }
+
   private constructor(db: Database.Database) {
     this.db = db;
     db.pragma('journal_mode = WAL');
@@ -321,8 +333,8 @@ export class SqliteBackend implements Backend {
         FROM kine k JOIN (SELECT MAX(id) AS mid FROM kine WHERE ${where} GROUP BY name) m ON k.id = m.mid
         WHERE k.deleted = 0 ORDER BY k.name`;
       const rows = (limit
-        ? this.db.prepare(`${base} LIMIT ?`).all(...params, limit + 1)
-        : this.db.prepare(base).all(...params)) as Row[];
+        ? this.prepare(`${base} LIMIT ?`).all(...params, limit + 1)
+        : this.prepare(base).all(...params)) as Row[];
       let more = false;
       let remaining: number | undefined;
       if (limit && rows.length > limit) {
@@ -331,7 +343,7 @@ export class SqliteBackend implements Backend {
         const lastKey = rows[rows.length - 1].name;
         const p2 = [...params];
         // Count keys after the last returned one, at the same snapshot.
-        const c = this.db
+        const c = this
           .prepare(
             `SELECT COUNT(*) AS n FROM kine k JOIN (SELECT MAX(id) AS mid FROM kine WHERE ${where} AND name > ? GROUP BY name) m
              ON k.id = m.mid WHERE k.deleted = 0`,
@@ -349,7 +361,7 @@ export class SqliteBackend implements Backend {
     const end = prefixEnd(prefix);
     const where = end === undefined ? 'name >= ?' : 'name >= ? AND name < ?';
     const params = end === undefined ? [prefix] : [prefix, end];
-    const r = this.db
+    const r = this
       .prepare(
         `SELECT COUNT(*) AS n FROM kine k JOIN (SELECT MAX(id) AS mid FROM kine WHERE ${where} GROUP BY name) m
          ON k.id = m.mid WHERE k.deleted = 0`,
