@@ -35,3 +35,6 @@ export function rfc3339(ms: number = Date.now()): string {
 export function getControllerOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r: OwnerReference) => r.controller === true);
 }
+
+/** A kubernetes-types object usable wherever a KubeObject is expected (`K<Pod>`). */
+export type K<T> = T & KubeObject;
