@@ -37,7 +37,7 @@ async function start(c: FakeClient) {
 }
 
 const owned = (c: FakeClient, uid: string) =>
-  c.peekAll(GVR.pods, 'default').filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === uid && r.controller));
+  c.peekAll(GVR.pods, 'default').filter((p) => p.metadata?.ownerReferences?.some((r: any) => r.uid === uid && r.controller));
 
 describe('ReplicaSetController', () => {
   test('creates pods up to replicas with ownerRef and generateName, then writes status', async () => {

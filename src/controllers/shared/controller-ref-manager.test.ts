@@ -23,12 +23,12 @@ describe('gc-ownerrefs.json claim cases (ClaimPods)', () => {
         },
         spec: { selector: c.controller.selector },
       };
-      const created = await fake.create(GVR.pods, 'default', {
+      const created = await fake.create<KubeObject>(GVR.pods, 'default', {
         metadata: { name: 'p', namespace: 'default', labels: c.pod.labels, ownerReferences: c.pod.ownerReferences },
         spec: { containers: [] },
       });
       // A pod with deletionTimestamp: put it into deletion through finalizers, as the apiserver would.
-      let pod = created;
+      let pod: KubeObject = created;
       if (c.pod.deletionTimestamp) {
         await fake.patch(GVR.pods, 'default', 'p', 'application/merge-patch+json', { metadata: { finalizers: ['test/hold'] } });
         pod = (await fake.delete(GVR.pods, 'default', 'p')) as KubeObject;
@@ -47,8 +47,8 @@ describe('gc-ownerrefs.json claim cases (ClaimPods)', () => {
       } else if (c.expected === 'adopt') {
         // e.g. gc-008: the non-controller reference stays and ours is added
         const refs = after.metadata?.ownerReferences ?? [];
-        assert.ok(refs.some((r) => r.uid === c.controller.uid && r.controller === true && r.blockOwnerDeletion === true));
-        for (const r of c.pod.ownerReferences) assert.ok(refs.some((x) => x.uid === r.uid));
+        assert.ok(refs.some((r: any) => r.uid === c.controller.uid && r.controller === true && r.blockOwnerDeletion === true));
+        for (const r of c.pod.ownerReferences) assert.ok(refs.some((x: any) => x.uid === r.uid));
       } else {
         assert.deepEqual(after.metadata?.ownerReferences ?? [], c.pod.ownerReferences, 'unchanged');
       }

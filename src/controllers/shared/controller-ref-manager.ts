@@ -117,7 +117,7 @@ export class BaseControllerRefManager<T extends KubeObject = KubeObject> {
   /** Adds our controller ref to `o`; returns the patched object or undefined if it vanished. */
   async adopt(o: T): Promise<T | undefined> {
     await this.canAdopt();
-    const refs = [...(o.metadata?.ownerReferences ?? []).filter((r) => r.uid !== this.controller.metadata?.uid)];
+    const refs = [...(o.metadata?.ownerReferences ?? []).filter((r: OwnerReference) => r.uid !== this.controller.metadata?.uid)];
     refs.push(newControllerRef(this.controller, this.controllerKind));
     try {
       return await this.client.patch<T>(this.childGvr, o.metadata?.namespace, o.metadata!.name!, 'application/merge-patch+json', {
@@ -131,7 +131,7 @@ export class BaseControllerRefManager<T extends KubeObject = KubeObject> {
 
   /** Removes our ownerReference from `o` (404 ignored). */
   async release(o: T): Promise<void> {
-    const refs = (o.metadata?.ownerReferences ?? []).filter((r) => r.uid !== this.controller.metadata?.uid);
+    const refs = (o.metadata?.ownerReferences ?? []).filter((r: OwnerReference) => r.uid !== this.controller.metadata?.uid);
     try {
       await this.client.patch(this.childGvr, o.metadata?.namespace, o.metadata!.name!, 'application/merge-patch+json', {
         metadata: { ownerReferences: refs, uid: o.metadata?.uid },
