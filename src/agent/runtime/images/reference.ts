@@ -219,7 +219,7 @@ export function registryHost(domain: string): string {
 export function isLoopbackRegistry(hostPort: string): boolean {
   let h = hostPort;
   if (h.startsWith('[')) h = h.slice(1, h.indexOf(']'));
-  else if (h.includes(':')) h = h.slice(0, h.lastIndexOf(':'));
+  else if (h.split(':').length === 2) h = h.slice(0, h.lastIndexOf(':'));
   if (h === 'localhost' || h === '::1') return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
