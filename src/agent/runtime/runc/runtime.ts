@@ -685,25 +685,49 @@ export class RuncRuntime implements RuntimeService {
   }
 
   /**
-   * Streaming `runc exec`. tty=true passes `-t`: runc allocates the pty itself and copies it to its own
-   * stdio (pipes here), so stdout carries the merged terminal output and stderr is null; `resize` is a
-   * no-op (runc sizes the pty from its stdin, which is not a terminal). kill() SIGKILLs the exec'd process.
+   * Streaming `runc exec`. stdin/stdout/stderr are pipes.
+   *
+   * tty=true: `runc exec -t` (foreground) allocates the container's pty itself but insists on a
+   * terminal on its own stdio (it opens /dev/tty otherwise), and Node cannot allocate one. So runc runs
+   * under util-linux `script -q -e` (Debian essential package), which gives it a pty; stdout then carries
+   * the terminal output (CRLF line ends, echo), stderr is null, and the exit code is the command's.
+   * `resize` sets the outer pty's size with `stty`, which sends SIGWINCH to runc, which resizes the
+   * container's pty. Without `stdin` the terminal input stays open but unused.
+   * kill() SIGKILLs the exec'd process (from runc's --pid-file) and runc.
    */
   async exec(containerId: string, cmd: string[], options: { stdin: boolean; tty: boolean }): Promise<ExecSession> {
     await this.ensureRunning(containerId);
     const pidFile = join(this.containerDir(containerId), `exec-${randomBytes(6).toString('hex')}.pid`);
     const args = this.runcArgs('exec', '--pid-file', pidFile, ...(options.tty ? ['-t'] : []), containerId, ...cmd);
-    const child = spawn(this.runc, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const child = options.tty
+      ? spawn('script', ['-q', '-e', '-c', [this.runc, ...args].map(shellQuote).join(' '), '/dev/null'], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, SHELL: '/bin/sh', TERM: process.env.TERM ?? 'xterm' },
+        })
+      : spawn(this.runc, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const exit = new Promise<number>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (c, sig) => resolve(c ?? (sig ? 137 : 255)));
-    }).finally(() => void rm(pidFile, { force: true }));
+    }).finally(() => {
+      void rm(pidFile, { force: true });
+      if (options.tty && !options.stdin) child.stdin?.destroy();
+    });
     return {
       stdin: options.stdin ? child.stdin : null,
       stdout: child.stdout!,
       stderr: options.tty ? null : child.stderr!,
       exit,
-      resize: () => {},
+      resize: (width: number, height: number) => {
+        if (!options.tty || !child.pid) return;
+        void (async () => {
+          // script's child (the shell exec'ing runc) holds the pty slave on fd 0.
+          const kids = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/);
+          if (!kids[0]) return;
+          const { readlink } = await import('node:fs/promises');
+          const tty = await readlink(`/proc/${kids[0]}/fd/0`).catch(() => '');
+          if (tty.startsWith('/dev/pts/')) await run('stty', ['-F', tty, 'rows', String(height), 'cols', String(width)]);
+        })();
+      },
       kill: () => {
         void killByPidFile(pidFile).finally(() => child.kill('SIGKILL'));
       },
@@ -790,6 +814,11 @@ async function readdirSafe(dir: string): Promise<string[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
+}
+
+/** POSIX-shell single-quoting of one argument. */
+function shellQuote(a: string): string {
+  return /^[A-Za-z0-9_\/=.,:@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
 async function killByPidFile(pidFile: string): Promise<void> {
