@@ -245,6 +245,28 @@ describe('RuncRuntime (real runc + conmon + CNI)', () => {
     assert.ok((await readFile(f.logPath, 'utf8')).length > 0);
   });
 
+  test('OOM kill under a memory limit is reported as OOMKilled; a created, never started container can be stopped and removed', async () => {
+    const sbc = sandboxConfig('oom');
+    const sb = await rt.runPodSandbox(sbc);
+    const hog = await rt.createContainer(sb, containerConfig('hog', ['tail', '/dev/zero'], {
+      linux: { resources: { memoryLimitBytes: 16 * 1024 * 1024 } },
+    }), sbc);
+    await rt.startContainer(hog);
+    const s = await waitState(hog, 'CONTAINER_EXITED');
+    assert.equal(s.exitCode, 137);
+    assert.equal(s.reason, 'OOMKilled');
+
+    const never = await rt.createContainer(sb, containerConfig('never', ['sleep', '100']), sbc);
+    assert.equal((await rt.containerStatus(never)).state, 'CONTAINER_CREATED');
+    await rt.stopContainer(never, 5);
+    const n2 = await rt.containerStatus(never);
+    assert.equal(n2.state, 'CONTAINER_EXITED');
+    assert.equal(n2.startedAt, 0);
+    await rt.removeContainer(never);
+    await assert.rejects(rt.containerStatus(never), /not found/);
+    await rt.removePodSandbox(sb);
+  });
+
   test('stop with a grace period: SIGTERM-ignoring PID 1 (httpd) is SIGKILLed after the timeout; a trapping one exits on SIGTERM', async () => {
     const sbc = sandboxConfig('grace');
     const sb = await rt.runPodSandbox(sbc);
@@ -304,6 +326,21 @@ describe('RuncRuntime (real runc + conmon + CNI)', () => {
     assert.equal(await tty.exit, 5);
     assert.match(ttyOut, /\/dev\/pts\/\d+\r?\n/);
     assert.match(ttyOut, /got hello\r?\n/);
+
+    // resize reaches the container's pty (runc forwards SIGWINCH from the outer pty).
+    const sized = await rt.exec(c, ['sh', '-c', 'read x; stty size'], { stdin: true, tty: true });
+    let sizedOut = '';
+    sized.stdout.on('data', (d: Buffer) => (sizedOut += d.toString()));
+    await eventually(async () => {
+      const kids = await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').catch(() => '');
+      return kids.trim().length > 0;
+    }, 'exec started');
+    await sleep(200);
+    sized.resize(123, 45);
+    await sleep(200);
+    sized.stdin!.write('go\n');
+    assert.equal(await sized.exit, 0);
+    assert.match(sizedOut, /45 123/);
     await rt.removePodSandbox(sb);
     await assert.rejects(rt.execSync(c, ['true'], 5), /not found/);
   });

@@ -521,7 +521,17 @@ export class RuncRuntime implements RuntimeService {
     let exit = rec.exit;
     if (!exit) {
       const runcState = rs === null ? undefined : (rs ?? (await this.runcState(rec.id)));
-      const ef = await this.exitFile(rec.id);
+      let ef = await this.exitFile(rec.id);
+      const running = ['created', 'creating', 'running', 'paused'].includes(runcState?.status ?? '');
+      if (!ef && !running && (rec.startedAt > 0 || runcState)) {
+        // runc already reports the container stopped; conmon writes the exit file a moment later.
+        const conmonPid = Number((await readFile(join(this.containerDir(rec.id), 'conmon.pid'), 'utf8').catch(() => '')).trim());
+        for (let i = 0; !ef && i < 100 && conmonPid && isAlive(conmonPid); i++) {
+          await sleep(20);
+          ef = await this.exitFile(rec.id);
+        }
+        ef ??= await this.exitFile(rec.id);
+      }
       if (ef) {
         let reason = ef.code === 0 ? 'Completed' : 'Error';
         if (ef.code === 137 && (await oomKilled(rec.cgroupsPath))) reason = 'OOMKilled';
