@@ -10,11 +10,11 @@
  *
  * The registry process is killed by PID on stop() and when the test process exits.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
@@ -125,4 +125,37 @@ export async function startRegistry(): Promise<TestRegistry> {
   }
   await rm(dir, { recursive: true, force: true });
   throw new Error(`docker-registry did not start: ${lastErr.trim()}`);
+}
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+/** Outputs of scripts/build-image.sh. */
+export interface WebImages {
+  /** OCI layout dir with tags `1` and `2`. */
+  layout: string;
+  /** OCI archive naming skiff.local/web:1 and skiff.local/web:2 (for importImage / `skiff images import`). */
+  archive: string;
+}
+
+/** Runs scripts/build-image.sh (a no-op when up to date) and returns its output paths. Throws if the build fails. */
+export function buildWebImages(): WebImages {
+  execFileSync('bash', [join(repoRoot, 'scripts/build-image.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { layout: join(repoRoot, '.data/images/oci'), archive: join(repoRoot, '.data/images/skiff-web.tar') };
+}
+
+/**
+ * Starts a registry holding the test web image: `<url>/web:1` and `<url>/web:2` (references in
+ * `web1` / `web2`). Builds the image first if needed.
+ */
+export async function startRegistryWithWebImages(): Promise<TestRegistry & { web1: string; web2: string }> {
+  const { layout } = buildWebImages();
+  const reg = await startRegistry();
+  try {
+    await reg.push(layout, 'web:1');
+    await reg.push(layout, 'web:2');
+  } catch (err) {
+    await reg.stop();
+    throw err;
+  }
+  return { ...reg, web1: `${reg.url}/web:1`, web2: `${reg.url}/web:2` };
 }

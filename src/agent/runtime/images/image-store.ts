@@ -148,6 +148,8 @@ export class ImageStore implements ImageService {
   private readonly unpacks = new Map<string, Promise<number>>();
   private readonly anonymousClient: RegistryClient;
   private initialized?: Promise<void>;
+  /** Pulls and imports in progress; blob GC waits for none to be running (their blobs are not recorded yet). */
+  private activeOps = 0;
 
   constructor(root: string, options: ImageStoreOptions = {}) {
     this.root = root;
@@ -269,7 +271,11 @@ export class ImageStore implements ImageService {
     const key = referenceString(ref);
     const existing = this.pulls.get(key);
     if (existing) return existing;
-    const p = this.doPull(ref, auth).finally(() => this.pulls.delete(key));
+    this.activeOps++;
+    const p = this.doPull(ref, auth).finally(() => {
+      this.pulls.delete(key);
+      this.activeOps--;
+    });
     this.pulls.set(key, p);
     return p;
   }
@@ -457,8 +463,12 @@ export class ImageStore implements ImageService {
     await this.gcBlobs();
   }
 
-  /** Deletes blobs referenced by no image record (manifest, index, config, layers). */
+  /**
+   * Deletes blobs referenced by no image record (manifest, index, config, layers). Skipped while a
+   * pull or import runs (its blobs are not recorded yet); the next removal collects them.
+   */
   private async gcBlobs(): Promise<void> {
+    if (this.activeOps > 0) return;
     const keep = new Set<string>();
     for (const r of await this.records()) {
       keep.add(r.id).add(r.manifestDigest);
@@ -480,6 +490,7 @@ export class ImageStore implements ImageService {
   async importImage(tarPath: string): Promise<Image[]> {
     await this.init();
     const dir = await mkdtemp(join(this.root, 'tmp', 'import-'));
+    this.activeOps++;
     try {
       try {
         await tar.x({ file: tarPath, cwd: dir, preserveOwner: false, strict: true });
@@ -493,6 +504,7 @@ export class ImageStore implements ImageService {
       const records = await this.records();
       return [...new Set(ids)].map((id) => this.toImage(records.find((r) => r.id === id)!));
     } finally {
+      this.activeOps--;
       await rm(dir, { recursive: true, force: true });
     }
   }

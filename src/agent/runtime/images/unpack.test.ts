@@ -145,6 +145,22 @@ for (const extractor of ['gnu-tar', 'node-tar'] as Extractor[]) {
       assert.equal(existsSync(join(root, 'a')), false);
     });
 
+    test('without the zstd command a zstd layer fails with a clear error', () => {
+      const z = layerFile([{ path: 'b', body: 'zstd' }], 'zstd');
+      const root = mkdtempSync(join(work, 'root-'));
+      const code = `import { applyLayer } from './src/agent/runtime/images/unpack.ts';
+        applyLayer(${JSON.stringify(root)}, { path: ${JSON.stringify(z.path)}, compression: 'zstd' }, '${extractor}')
+          .then(() => console.log('applied'), (e) => console.log(e.name + ': ' + e.message));`;
+      // PATH without zstd (nor tar: pass 1 fails before any extraction is attempted).
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+        cwd: join(import.meta.dirname, '../../../..'),
+        env: { PATH: mkdtempSync(join(work, 'emptybin-')) },
+        encoding: 'utf8',
+      });
+      assert.match(out, /^UnsupportedError: layer is compressed with zstd, which needs the `zstd` command/);
+      assert.equal(existsSync(join(root, 'b')), false);
+    });
+
     test('a diff_id mismatch fails the layer', async () => {
       const root = mkdtempSync(join(work, 'root-'));
       const l = layerFile([{ path: 'a', body: 'x' }]);
