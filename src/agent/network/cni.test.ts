@@ -51,7 +51,7 @@ describe('netns + CNI against the real plugins (root)', () => {
     }
     // The bridge plugin (isGateway) turns ip_forward on globally: put it back.
     await writeFile('/proc/sys/net/ipv4/ip_forward', ipForward);
-    if (!natTableExisted) {
+    if (!natTableExisted && execFileSync('nft', ['list', 'tables']).toString().includes('table ip nat')) {
       const rules = execFileSync('iptables', ['-t', 'nat', '-S']).toString().split('\n').filter((l) => l && !l.startsWith('-P'));
       if (rules.length === 0) execFileSync('nft', ['delete', 'table', 'ip', 'nat'], { stdio: 'ignore' });
     }

@@ -18,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { run, runOk } from '../../network/exec.ts';
 import {
@@ -446,7 +446,6 @@ export class RuncRuntime implements RuntimeService {
       '--socket-dir-path', join(this.opts.stateDir, 's'),
       '--log-level', 'warn',
     ];
-    const { open } = await import('node:fs/promises');
     const logFd = await open(join(dir, 'conmon.log'), 'a');
     const child = spawn(this.conmon, args, { cwd: dir, detached: true, stdio: ['ignore', logFd.fd, logFd.fd] });
     const firstExit = new Promise<number | null>((resolve, reject) => {
@@ -729,13 +728,18 @@ export class RuncRuntime implements RuntimeService {
       exit,
       resize: (width: number, height: number) => {
         if (!options.tty || !child.pid) return;
+        const pid = child.pid;
         void (async () => {
-          // script's child (the shell exec'ing runc) holds the pty slave on fd 0.
-          const kids = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/);
-          if (!kids[0]) return;
-          const { readlink } = await import('node:fs/promises');
-          const tty = await readlink(`/proc/${kids[0]}/fd/0`).catch(() => '');
-          if (tty.startsWith('/dev/pts/')) await run('stty', ['-F', tty, 'rows', String(height), 'cols', String(width)]);
+          // script's child (runc, via the shell) holds the pty slave on fd 0; it may not exist yet.
+          for (let i = 0; i < 100 && child.exitCode === null; i++) {
+            const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/);
+            const tty = kids[0] ? await readlink(`/proc/${kids[0]}/fd/0`).catch(() => '') : '';
+            if (tty.startsWith('/dev/pts/')) {
+              await run('stty', ['-F', tty, 'rows', String(height), 'cols', String(width)]);
+              return;
+            }
+            await sleep(20);
+          }
         })();
       },
       kill: () => {
