@@ -1,0 +1,473 @@
+/**
+ * The API server: routing, authentication, content negotiation, discovery, OpenAPI v3, Table
+ * printing, watch streaming and the pod streaming subresources, in front of the transport-
+ * independent {@link Pipeline}. After k8s.io/apiserver/pkg/server (handler chain) and
+ * pkg/endpoints (installer, handlers). What kubectl needs is specified in shared/KUBECTL.md.
+ *
+ * Usage:
+ *   const api = new APIServer({ backend, kubelets, authenticator });
+ *   const { url } = await api.listen({ host: '127.0.0.1', port: 6443, tls: { cert, key } });
+ *   const client = api.inProcessClient();
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import type { Backend } from '../storage/backend.ts';
+import type { ResourceInfo } from '../api/resource-types.ts';
+import type { Client, KubeList, KubeObject, WatchEventObject } from '../client/interface.ts';
+import { StatusError, newBadRequest, newNotAcceptable, newNotFound, newUnauthorized, newUnsupportedMediaType, type Status } from '../machinery/errors.ts';
+import type { KubeletConnections } from './kubelet-client.ts';
+import type { MachineryDeps } from './machinery-deps.ts';
+import { AdmissionChain, type AdmissionPlugin } from './admission/interface.ts';
+import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
+import { Pipeline, PATCH_TYPES, parseBody, type WriteParams } from './pipeline.ts';
+import { isPublicPath, type Authenticator, type UserInfo } from './auth/token.ts';
+import { newRequestInfo, type RequestInfo } from './handlers/request-info.ts';
+import { mediaType, negotiate, wantsAggregatedDiscovery, type Representation } from './handlers/negotiation.ts';
+import { AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './handlers/discovery.ts';
+import { openAPIGroupVersion, openAPIRoot } from './handlers/openapi.ts';
+import { partialObjectMetadata, tableContentType, toTable } from './handlers/table.ts';
+import { MAX_REQUEST_BODY_BYTES, asListOptions, deleteOptionsFrom, listOptionsFromQuery, readBody, toStatus, writeError, writeJSON, writeParamsFromQuery } from './handlers/http-util.ts';
+import { bridgeExec, kubeletFor, newExecWebSocketServer, offersChannelProtocol, rejectUpgrade, serveLogs, defaultContainer } from './handlers/pods.ts';
+import { newInProcessClient } from '../client/in-process.ts';
+
+/** `/version` body (`version.Info`). */
+export interface VersionInfo {
+  major: string;
+  minor: string;
+  gitVersion: string;
+  gitCommit: string;
+  gitTreeState: string;
+  buildDate: string;
+  goVersion: string;
+  compiler: string;
+  platform: string;
+}
+
+/** Constructor options of {@link APIServer}. */
+export interface APIServerOptions {
+  backend: Backend;
+  /** Node name → kubelet streaming connection (pods/log, pods/exec). */
+  kubelets: KubeletConnections;
+  /** When set, every request except /version, /healthz, /livez, /readyz needs credentials (else 401). */
+  authenticator?: Authenticator;
+  /** Overrides of the /version body. Default minor "32" (makes the kubectl dispatcher run its built-in 1.32). */
+  version?: Partial<VersionInfo>;
+  /** The served resources (default: src/api/resource-table.ts RESOURCES). */
+  resources: ResourceInfo[];
+  /** Machinery bindings (default: src/apiserver/machinery-real.ts). */
+  machinery: MachineryDeps;
+  /** Extra admission plugins, run after NamespaceLifecycle. */
+  admission?: AdmissionPlugin[];
+  /** Request body limit in bytes (default 3 MiB). */
+  maxBodyBytes?: number;
+  /** Interval between BOOKMARK events on watches that allow them (ms; default 60000). */
+  bookmarkIntervalMs?: number;
+  /** Serve watches from the watch cache (default true). */
+  watchCache?: boolean;
+}
+
+/** Listen options of {@link APIServer.listen}. */
+export interface ListenOptions {
+  host?: string;
+  /** 0 = random free port. */
+  port?: number;
+  /** PEM cert/key; without them the server speaks plain HTTP (loopback use only). */
+  tls?: { cert: string; key: string };
+}
+
+const DEFAULT_VERSION: VersionInfo = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-skiff',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: `node${process.versions.node}`,
+  compiler: 'tsx',
+  platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+const ANON: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+const IN_PROCESS_USER = 'system:apiserver';
+
+function notFoundPath(): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404, details: {} });
+}
+
+function methodNotAllowed(method: string): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the server does not allow this method on the requested resource`, reason: 'MethodNotAllowed', code: 405, details: { causes: [{ message: method }] } });
+}
+
+/** The API server. */
+export class APIServer {
+  readonly pipeline: Pipeline;
+  readonly kubelets: KubeletConnections;
+  readonly version: VersionInfo;
+  private readonly authenticator?: Authenticator;
+  private readonly maxBodyBytes: number;
+  private readonly bookmarkIntervalMs: number;
+  private readonly wss = newExecWebSocketServer();
+  private readonly servers: HttpServer[] = [];
+  private readonly ready: Promise<void>;
+
+  constructor(opts: APIServerOptions) {
+    this.kubelets = opts.kubelets;
+    this.authenticator = opts.authenticator;
+    this.version = { ...DEFAULT_VERSION, ...(opts.version ?? {}) };
+    this.maxBodyBytes = opts.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
+    this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
+    const chain = new AdmissionChain();
+    this.pipeline = new Pipeline(opts.resources, opts.backend, opts.machinery, chain, opts.watchCache ?? true);
+    chain.add(new NamespaceLifecycle((name) => this.pipeline.getNamespace(name)));
+    for (const p of opts.admission ?? []) chain.add(p);
+    this.ready = this.pipeline.start();
+    this.ready.catch((err) => console.error('apiserver: watch cache failed to start:', err));
+  }
+
+  /** Resolves when the watch caches are ready. */
+  waitReady(): Promise<void> {
+    return this.ready;
+  }
+
+  /** An in-process Client running the same pipeline (no HTTP). `user` defaults to system:apiserver. */
+  inProcessClient(opts: { user?: string } = {}): Client {
+    return newInProcessClient(this, { user: opts.user ?? IN_PROCESS_USER });
+  }
+
+  /** node:http request handler. Never throws; every error becomes a JSON Status. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.handleAsync(req, res).catch((err) => {
+      try {
+        writeError(res, err);
+      } catch {
+        res.destroy();
+      }
+    });
+  }
+
+  /** node:http 'upgrade' handler (pods/exec over WebSocket). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.handleUpgradeAsync(req, socket, head).catch((err) => rejectUpgrade(socket, err));
+  }
+
+  /**
+   * Starts an HTTPS (or, without `tls`, HTTP) listener. Resolves with the bound URL and port.
+   */
+  async listen(opts: ListenOptions = {}): Promise<{ url: string; port: number; server: HttpServer }> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    const server: HttpServer = opts.tls ? (createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) as unknown as HttpServer) : createHttpServer(handler);
+    server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket as Duplex, head));
+    server.on('clientError', (_err, socket) => {
+      try {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      } catch {
+        socket.destroy();
+      }
+    });
+    server.keepAliveTimeout = 65_000;
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    const host = opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+    await this.ready;
+    this.servers.push(server);
+    const port = (server.address() as AddressInfo).port;
+    const h = host.includes(':') ? `[${host}]` : host;
+    return { url: `${opts.tls ? 'https' : 'http'}://${h}:${port}`, port, server };
+  }
+
+  /** Alias of {@link listen}. */
+  start(opts: ListenOptions = {}): Promise<{ url: string; port: number; server: HttpServer }> {
+    return this.listen(opts);
+  }
+
+  /** Closes listeners (open streams are cut) and the watch caches. Does not close the backend. */
+  async stop(): Promise<void> {
+    this.pipeline.stop();
+    for (const c of this.wss.clients) c.terminate();
+    await Promise.all(
+      this.servers.splice(0).map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections?.();
+          }),
+      ),
+    );
+  }
+
+  // ------------------------------------------------------------------ request handling
+
+  private authenticate(req: IncomingMessage, pathname: string): UserInfo {
+    if (!this.authenticator) return { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+    const u = this.authenticator.authenticate(req);
+    if (u) return u;
+    if (isPublicPath(pathname)) return ANON;
+    throw newUnauthorized();
+  }
+
+  private async handleAsync(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw newBadRequest('malformed request URL');
+    }
+    const pathname = url.pathname;
+    const method = (req.method ?? 'GET').toUpperCase();
+    const user = this.authenticate(req, pathname);
+    const q = url.searchParams;
+    const accept = req.headers.accept;
+
+    // Non-resource endpoints.
+    if (pathname === '/version' || pathname === '/version/') return writeJSON(res, 200, this.version);
+    if (/^\/(healthz|livez|readyz)(\/.*)?$/.test(pathname)) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      return void res.end('ok');
+    }
+    if (pathname === '/openapi/v2') throw notFoundPath();
+    if (pathname === '/openapi/v3' || pathname === '/openapi/v3/') return writeJSON(res, 200, openAPIRoot(this.pipeline.resources));
+    if (pathname.startsWith('/openapi/v3/')) {
+      const rest = pathname.slice('/openapi/v3/'.length).split('/');
+      let doc: Record<string, unknown> | undefined;
+      if (rest[0] === 'api' && rest.length === 2) doc = openAPIGroupVersion(this.pipeline.resources, '', rest[1]);
+      else if (rest[0] === 'apis' && rest.length === 3) doc = openAPIGroupVersion(this.pipeline.resources, rest[1], rest[2]);
+      if (!doc) throw notFoundPath();
+      return writeJSON(res, 200, doc, 'application/json', q.get('hash') ? { 'Cache-Control': 'public, immutable', Etag: `"${q.get('hash')}"` } : {});
+    }
+    if (pathname === '/api' || pathname === '/api/') {
+      if (wantsAggregatedDiscovery(accept)) return writeJSON(res, 200, aggregatedDiscovery(this.pipeline.resources, true), AGGREGATED_DISCOVERY_CONTENT_TYPE);
+      return writeJSON(res, 200, apiVersions(req.socket.localAddress ? `${req.socket.localAddress}:${req.socket.localPort}` : '127.0.0.1:6443'));
+    }
+    if (pathname === '/apis' || pathname === '/apis/') {
+      if (wantsAggregatedDiscovery(accept)) return writeJSON(res, 200, aggregatedDiscovery(this.pipeline.resources, false), AGGREGATED_DISCOVERY_CONTENT_TYPE);
+      return writeJSON(res, 200, apiGroupList(this.pipeline.resources));
+    }
+    if (pathname === '/') {
+      return writeJSON(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/openapi/v3', '/version'] });
+    }
+
+    const info = newRequestInfo(method, pathname, q);
+    if (!info.isResourceRequest) {
+      if (info.apiPrefix && method === 'GET') {
+        if (info.apiPrefix === 'apis' && info.apiGroup && !info.apiVersion) {
+          const g = apiGroupDoc(this.pipeline.resources, info.apiGroup);
+          if (g) return writeJSON(res, 200, g);
+        } else if (info.apiVersion && info.parts.length === 0) {
+          if (info.apiPrefix === 'api' || info.apiGroup) {
+            const l = apiResourceList(this.pipeline.resources, info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion);
+            if (l) return writeJSON(res, 200, l);
+          }
+        }
+      }
+      throw notFoundPath();
+    }
+    const ri = this.pipeline.find(info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion, info.resource);
+    if (!ri || (info.apiPrefix === 'api' && info.apiGroup)) throw notFoundPath();
+    if (!ri.namespaced && info.namespace) throw notFoundPath();
+    return this.serveResource(req, res, info, ri, q, user);
+  }
+
+  private async readJSONBody(req: IncomingMessage, allowEmpty = false): Promise<{ body: unknown; contentType: string }> {
+    const buf = await readBody(req, this.maxBodyBytes);
+    const ct = mediaType(req.headers['content-type']);
+    if (buf.length === 0 && allowEmpty) return { body: undefined, contentType: ct };
+    if (ct !== '' && ct !== 'application/json' && ct !== 'application/yaml' && ct !== '*/*') {
+      throw newUnsupportedMediaType(ct, ['application/json', 'application/yaml']);
+    }
+    const text = buf.toString('utf8');
+    return { body: parseBody(text, ct), contentType: ct };
+  }
+
+  private representation(accept: string | undefined, list: boolean): Representation {
+    const rep = negotiate(accept, list);
+    if (!rep) throw newNotAcceptable(`only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+    return rep;
+  }
+
+  /** Writes an object or list in the negotiated representation. */
+  private writeObject(res: ServerResponse, code: number, ri: ResourceInfo, data: KubeObject | KubeList, rep: Representation, q: URLSearchParams, warnings: string[] = []): void {
+    const headers: Record<string, string | string[]> = {};
+    if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+    const isStatus = (data as KubeObject).kind === 'Status';
+    if (rep.as === 'Table' && !isStatus) {
+      return writeJSON(res, code, toTable(ri, data, { includeObject: q.get('includeObject') ?? 'Metadata', version: rep.version }), tableContentType(rep.version), headers);
+    }
+    if ((rep.as === 'PartialObjectMetadataList' || rep.as === 'PartialObjectMetadata') && !isStatus) {
+      const ct = `application/json;as=${rep.as};v=${rep.version};g=meta.k8s.io`;
+      if (Array.isArray((data as KubeList).items)) {
+        const l = data as KubeList;
+        return writeJSON(res, code, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${rep.version}`, metadata: l.metadata, items: l.items.map((o) => partialObjectMetadata(o, rep.version)) }, ct, headers);
+      }
+      return writeJSON(res, code, partialObjectMetadata(data as KubeObject, rep.version), ct, headers);
+    }
+    writeJSON(res, code, data, 'application/json', headers);
+  }
+
+  private async serveResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo, ri: ResourceInfo, q: URLSearchParams, user: UserInfo): Promise<void> {
+    const ctx = { user: user.name };
+    const ns = ri.namespaced ? info.namespace || undefined : undefined;
+    const sub = info.subresource;
+    const accept = req.headers.accept;
+    const isPods = ri.group === '' && ri.resource === 'pods';
+    if (sub && !ri.subresources.some((s) => s.name === sub) && !(ri.resource === 'namespaces' && ri.group === '' && sub === 'finalize')) {
+      throw notFoundPath();
+    }
+    if (ri.namespaced && info.name && !ns) throw notFoundPath();
+
+    switch (info.verb) {
+      case 'get': {
+        if (sub === 'log' && isPods) {
+          const pod = await this.pipeline.get(ri, ns, info.name);
+          return serveLogs(res, pod, q, this.kubelets);
+        }
+        if ((sub === 'exec' || sub === 'attach' || sub === 'portforward') && isPods) {
+          throw newBadRequest('Upgrade request required');
+        }
+        const rep = this.representation(accept, false);
+        const obj = sub ? await this.pipeline.getSubresource(ri, ns, info.name, sub) : await this.pipeline.get(ri, ns, info.name);
+        return this.writeObject(res, 200, ri, obj, sub === 'scale' ? { as: 'object' } : rep, q);
+      }
+      case 'list': {
+        if (!ri.verbs.includes('list')) throw methodNotAllowed('list');
+        const rep = this.representation(accept, true);
+        const opts = asListOptions(listOptionsFromQuery(q));
+        const list = await this.pipeline.list(ri, ns, opts);
+        return this.writeObject(res, 200, ri, list, rep, q);
+      }
+      case 'watch':
+        return this.serveWatch(req, res, info, ri, ns, q);
+      case 'create': {
+        const params = writeParamsFromQuery(q);
+        if (info.name) {
+          if (!sub) throw methodNotAllowed(req.method ?? 'POST');
+          if (sub === 'exec' || sub === 'attach' || sub === 'portforward') throw newBadRequest('Upgrade request required');
+          const { body } = await this.readJSONBody(req);
+          const r = await this.pipeline.createSubresource(ctx, ri, ns, info.name, sub, body, params);
+          return writeJSON(res, r.code, r.body);
+        }
+        const rep = this.representation(accept, false);
+        const { body } = await this.readJSONBody(req);
+        const r = await this.pipeline.create(ctx, ri, ns, body, params);
+        return this.writeObject(res, 201, ri, r.object, rep, q, r.warnings);
+      }
+      case 'update': {
+        if (!info.name) throw methodNotAllowed('PUT');
+        const rep = this.representation(accept, false);
+        const params = { ...writeParamsFromQuery(q), subresource: sub };
+        const { body } = await this.readJSONBody(req);
+        const r = await this.pipeline.update(ctx, ri, ns, info.name, body, params);
+        return this.writeObject(res, r.created ? 201 : 200, ri, r.object, sub === 'scale' ? { as: 'object' } : rep, q, r.warnings);
+      }
+      case 'patch': {
+        if (!info.name) throw methodNotAllowed('PATCH');
+        const rep = this.representation(accept, false);
+        const params: WriteParams = { ...writeParamsFromQuery(q), subresource: sub };
+        const ct = mediaType(req.headers['content-type']);
+        if (!PATCH_TYPES.includes(ct as (typeof PATCH_TYPES)[number])) {
+          await readBody(req, this.maxBodyBytes).catch(() => undefined);
+          throw newUnsupportedMediaType(ct, PATCH_TYPES);
+        }
+        const buf = await readBody(req, this.maxBodyBytes);
+        const patch = parseBody(buf.toString('utf8'), ct);
+        const r = await this.pipeline.patch(ctx, ri, ns, info.name, ct, patch, params);
+        return this.writeObject(res, r.created ? 201 : 200, ri, r.object, sub === 'scale' ? { as: 'object' } : rep, q, r.warnings);
+      }
+      case 'delete': {
+        if (sub) throw methodNotAllowed('DELETE');
+        const rep = this.representation(accept, false);
+        const { body } = await this.readJSONBody(req, true);
+        const opts = deleteOptionsFrom(q, body);
+        const r = await this.pipeline.delete(ctx, ri, ns, info.name, opts);
+        return this.writeObject(res, 200, ri, r.body, rep, q);
+      }
+      case 'deletecollection': {
+        const rep = this.representation(accept, true);
+        const { body } = await this.readJSONBody(req, true);
+        const opts = deleteOptionsFrom(q, body);
+        const list = await this.pipeline.deleteCollection(ctx, ri, ns, asListOptions(listOptionsFromQuery(q)), opts);
+        return this.writeObject(res, 200, ri, list, rep, q);
+      }
+      default:
+        throw methodNotAllowed(req.method ?? '');
+    }
+  }
+
+  /** Streams a watch as newline-delimited JSON events, flushing headers at once. */
+  private async serveWatch(req: IncomingMessage, res: ServerResponse, info: RequestInfo, ri: ResourceInfo, ns: string | undefined, q: URLSearchParams): Promise<void> {
+    if (!ri.verbs.includes('watch')) throw methodNotAllowed('watch');
+    const rep = this.representation(req.headers.accept, true);
+    const opts = listOptionsFromQuery(q);
+    if (info.name) {
+      const byName = `metadata.name=${info.name}`;
+      opts.fieldSelector = opts.fieldSelector ? `${opts.fieldSelector},${byName}` : byName;
+    }
+    // Validate selectors and resourceVersion before committing to a 200.
+    const store = this.pipeline.store(ri);
+    store.predicate(opts);
+    if (opts.resourceVersion && !/^[0-9]+$/.test(opts.resourceVersion)) throw newBadRequest(`invalid resource version: "${opts.resourceVersion}"`);
+    if (opts.timeoutSeconds === undefined) opts.timeoutSeconds = 1800 + Math.floor(Math.random() * 1800);
+    res.writeHead(200, {
+      'Content-Type': rep.as === 'Table' ? tableContentType(rep.version) : 'application/json',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache, private',
+    });
+    res.flushHeaders();
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    let first = true;
+    const onEvent = (ev: WatchEventObject) => {
+      let object: unknown = ev.object;
+      if (rep.as === 'Table' && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
+        object = toTable(ri, ev.object, { includeObject: q.get('includeObject') ?? 'Metadata', version: rep.version, noHeaders: !first });
+        first = false;
+      } else if (rep.as === 'PartialObjectMetadataList' && ev.type !== 'ERROR') {
+        object = partialObjectMetadata(ev.object, rep.version);
+      }
+      if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type: ev.type, object })}\n`);
+    };
+    try {
+      await this.pipeline.watch(ri, ns, opts, onEvent, ac.signal);
+    } catch (err) {
+      onEvent({ type: 'ERROR', object: toStatus(err) as unknown as KubeObject });
+    }
+    if (!res.writableEnded) res.end();
+  }
+
+  private async handleUpgradeAsync(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    this.authenticate(req, url.pathname);
+    const info = newRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    const ri = info.isResourceRequest ? this.pipeline.find(info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion, info.resource) : undefined;
+    if (!ri || ri.group !== '' || ri.resource !== 'pods' || !info.namespace || !info.name) throw notFoundPath();
+    if (info.subresource !== 'exec') {
+      throw newBadRequest(`${info.subresource || 'this resource'} is not supported over WebSocket by this server`);
+    }
+    if (!offersChannelProtocol(req)) throw newBadRequest('unable to upgrade: no supported subprotocol (want v5.channel.k8s.io or v4.channel.k8s.io)');
+    const pod = await this.pipeline.get(ri, info.namespace, info.name);
+    const phase = (pod.status as { phase?: string } | undefined)?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      throw newBadRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    }
+    defaultContainer(pod, url.searchParams.get('container'));
+    if (url.searchParams.getAll('command').length === 0) throw newBadRequest('you must specify at least 1 command');
+    const kubelet = kubeletFor(this.kubelets, pod);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        bridgeExec(ws, kubelet, pod, url.searchParams);
+      } catch (err) {
+        const st = toStatus(err) as Status;
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: st.message, reason: st.reason, code: st.code }))]));
+        ws.close(1000);
+      }
+    });
+  }
+}
+
+export { newNotFound };
