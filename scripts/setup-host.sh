@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # command -> Debian package
 declare -A need=(
   [runc]=runc [conmon]=conmon [iptables]=iptables [docker-registry]=docker-registry
-  [skopeo]=skopeo [umoci]=umoci [busybox]=busybox-static [ip]=iproute2 [etcd]=etcd-server [curl]=curl
+  [skopeo]=skopeo [umoci]=umoci [jq]=jq [openssl]=openssl [busybox]=busybox-static [ip]=iproute2 [etcd]=etcd-server [curl]=curl
 )
 missing=()
 for cmd in "${!need[@]}"; do

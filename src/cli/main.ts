@@ -1,0 +1,72 @@
+/**
+ * The `skiff` command: `skiff server` (control plane + local node agent in one process) and
+ * `skiff images` (the node's image store). Flags follow upstream/k3s names; every flag also
+ * reads an `SKIFF_*` environment variable (e.g. `SKIFF_DATA_DIR`).
+ */
+import { Command, Option } from 'commander';
+import os from 'node:os';
+import { runServer } from '../server/server.ts';
+import { defaultDataDir } from '../server/paths.ts';
+import { imagesCommand } from './images.ts';
+
+const program = new Command();
+program.name('skiff').description('A Kubernetes-compatible cluster in one Node.js process.').showHelpAfterError();
+
+program
+  .command('server')
+  .description('run the API server, store, scheduler, controllers and (unless --disable-agent) a node agent')
+  .addOption(new Option('--data-dir <dir>', 'state, certificates, kubeconfig, images and pod data').env('SKIFF_DATA_DIR').default(defaultDataDir()))
+  .addOption(new Option('--https-listen-port <port>', 'API server HTTPS port').env('SKIFF_HTTPS_LISTEN_PORT').default('6443'))
+  .addOption(new Option('--bind-address <ip>', 'address the API server listens on').env('SKIFF_BIND_ADDRESS').default('127.0.0.1'))
+  .addOption(new Option('--node-name <name>', 'name of the local node').env('SKIFF_NODE_NAME').default(os.hostname().toLowerCase()))
+  .addOption(new Option('--cluster-cidr <cidr>', 'pod network; each node gets a /24 of it').env('SKIFF_CLUSTER_CIDR').default('10.88.0.0/16'))
+  .addOption(new Option('--service-cidr <cidr>', 'Service ClusterIP range').env('SKIFF_SERVICE_CIDR').default('10.96.0.0/16'))
+  .addOption(new Option('--resource-prefix <name>', 'prefix of host resources Skiff makes (bridge, netns, cgroups, chains)').env('SKIFF_RESOURCE_PREFIX').default('skiff'))
+  .addOption(new Option('--import-images <path...>', 'image tarballs (OCI or docker-archive) or directories of them to import at start').env('SKIFF_IMPORT_IMAGES'))
+  .addOption(new Option('--disable-agent', 'run the control plane only').env('SKIFF_DISABLE_AGENT').default(false))
+  .addOption(new Option('--cleanup-on-exit', 'stop and remove all pods\' containers and network on shutdown').env('SKIFF_CLEANUP_ON_EXIT').default(false))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('SKIFF_LOG_LEVEL').default('info'))
+  .action(async (opts) => {
+    const port = Number(opts.httpsListenPort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --https-listen-port: ${opts.httpsListenPort}`);
+    if (!/^[a-z][a-z0-9]{0,9}$/.test(opts.resourcePrefix)) program.error('--resource-prefix must be 1-10 lower-case letters/digits, starting with a letter');
+    const ac = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: string) => {
+      signals++;
+      if (signals > 1) {
+        process.stderr.write(`received ${sig} again, exiting now\n`);
+        process.exit(130);
+      }
+      process.stderr.write(`received ${sig}, shutting down\n`);
+      ac.abort();
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    try {
+      await runServer(
+        {
+          dataDir: opts.dataDir,
+          httpsListenPort: port,
+          bindAddress: opts.bindAddress,
+          nodeName: opts.nodeName,
+          clusterCIDR: opts.clusterCidr,
+          serviceCIDR: opts.serviceCidr,
+          resourcePrefix: opts.resourcePrefix,
+          importImages: opts.importImages ?? [],
+          disableAgent: Boolean(opts.disableAgent),
+          cleanupOnExit: Boolean(opts.cleanupOnExit),
+          logLevel: opts.logLevel,
+        },
+        ac.signal,
+      );
+      process.exit(0);
+    } catch (err) {
+      process.stderr.write(`skiff server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    }
+  });
+
+program.addCommand(imagesCommand());
+
+await program.parseAsync(process.argv);

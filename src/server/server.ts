@@ -1,0 +1,145 @@
+/**
+ * `skiff server`: the whole cluster in one process, started in an explicit order (as k3s'
+ * executor does with readiness channels):
+ *
+ *   store (SQLite revisioned log) → apiserver (HTTPS, watch caches ready) → kubeconfig
+ *   → system namespaces → controllers + scheduler → agent (node, lease, kubelet) → ready line.
+ *
+ * Shutdown (abort signal) runs in reverse. Pods' containers keep running across a restart and are
+ * re-adopted by the next agent, unless `cleanupOnExit` is set, in which case every sandbox,
+ * container, netns, mount and cgroup the agent made is removed.
+ */
+import { mkdirSync } from 'node:fs';
+import { SqliteBackend } from '../storage/sqlite/sqlite-backend.ts';
+import { startCompactor } from '../storage/compactor.ts';
+import { APIServer } from '../apiserver/server.ts';
+import { KubeletConnections } from '../apiserver/kubelet-client.ts';
+import { TokenAuthenticator } from '../apiserver/auth/token.ts';
+import { ensureAdminToken, ensurePKI, writeKubeconfig } from '../apiserver/pki.ts';
+import { realMachinery } from '../apiserver/machinery-real.ts';
+import { RESOURCES } from '../api/resource-table.ts';
+import { ensureSystemNamespaces } from '../controllers/namespace/bootstrap.ts';
+import { startControllers } from '../controllers/manager.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
+import { startAgent } from '../agent/agent.ts';
+import { createLogger } from './log.ts';
+import { dataPaths } from './paths.ts';
+
+export { defaultDataDir } from './paths.ts';
+
+/** Options of {@link runServer}; the CLI flags of `skiff server`. */
+export interface ServerOptions {
+  dataDir: string;
+  /** 0 = a random free port (tests). */
+  httpsListenPort: number;
+  bindAddress: string;
+  nodeName: string;
+  /** Pod network, e.g. 10.88.0.0/16; the local node gets its first /24 (or the whole range when smaller). */
+  clusterCIDR: string;
+  serviceCIDR: string;
+  /** Prefix of host resources the agent makes (bridge `<prefix>0`, netns `<prefix>-…`, cgroup `/<prefix>`). */
+  resourcePrefix: string;
+  /** Image tarballs, or directories of them, imported before the agent starts. */
+  importImages: string[];
+  disableAgent: boolean;
+  cleanupOnExit: boolean;
+  logLevel: string;
+}
+
+/** What a running server exposes (for tests and embedding). */
+export interface RunningServer {
+  url: string;
+  kubeconfigPath: string;
+}
+
+/**
+ * The node's pod CIDR: the first /24 of the cluster CIDR, or the CIDR itself when it is /24 or
+ * smaller. Throws on a malformed CIDR.
+ */
+export function nodePodCIDR(clusterCIDR: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(clusterCIDR);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 30) throw new Error(`invalid --cluster-cidr ${clusterCIDR}`);
+  const bits = Number(m[5]);
+  if (bits >= 24) return clusterCIDR;
+  return `${m[1]}.${m[2]}.${m[3]}.0/24`;
+}
+
+/**
+ * Runs the server until `signal` aborts. Resolves after a clean shutdown; rejects when start-up
+ * fails (port in use, unwritable data dir, missing host tools).
+ * `onReady` is called once the cluster is serving, with its URL and kubeconfig path.
+ */
+export async function runServer(opts: ServerOptions, signal: AbortSignal, onReady?: (s: RunningServer) => void): Promise<void> {
+  const log = createLogger(opts.logLevel);
+  const paths = dataPaths(opts.dataDir);
+  mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.tls, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.images, { recursive: true });
+  const podCIDR = nodePodCIDR(opts.clusterCIDR);
+
+  const stops: Array<() => Promise<void> | void> = [];
+  const shutdown = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.warn({ err }, 'shutdown step failed');
+      }
+    }
+  };
+
+  try {
+    // 1. store
+    mkdirSync(paths.db.slice(0, paths.db.lastIndexOf('/')), { recursive: true, mode: 0o700 });
+    const backend = SqliteBackend.open(paths.db);
+    stops.push(() => backend.close());
+    const stopCompactor = startCompactor(backend);
+    stops.push(stopCompactor);
+
+    // 2. apiserver
+    const pki = ensurePKI(paths.tls, opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '127.0.0.1' ? [opts.bindAddress] : []);
+    const token = ensureAdminToken(paths.tls);
+    const authenticator = new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters', 'system:authenticated'] });
+    const kubelets = new KubeletConnections();
+    const api = new APIServer({ backend, kubelets, authenticator, resources: RESOURCES, machinery: realMachinery() });
+    await api.waitReady();
+    const { url } = await api.listen({ host: opts.bindAddress, port: opts.httpsListenPort, tls: { cert: pki.certPem, key: pki.keyPem } });
+    stops.push(() => api.close());
+    const serverURL = opts.bindAddress === '0.0.0.0' ? url.replace('0.0.0.0', '127.0.0.1') : url;
+    writeKubeconfig(paths.kubeconfig, { server: serverURL, caPem: pki.caPem, token });
+    log.info({ url: serverURL }, 'apiserver listening');
+
+    // 3. controllers and scheduler (in-process client: same pipeline, no HTTP)
+    const client = api.inProcessClient();
+    await ensureSystemNamespaces(client);
+    const controllersAbort = new AbortController();
+    stops.push(() => controllersAbort.abort());
+    const controllers = startControllers(client, controllersAbort.signal);
+    controllers.catch((err: unknown) => log.error({ err }, 'controller manager stopped'));
+    const scheduler = new Scheduler({ client });
+    scheduler.start(controllersAbort.signal).catch((err: unknown) => log.error({ err }, 'scheduler stopped'));
+
+    // 4. the local node agent
+    if (!opts.disableAgent) {
+      const agent = await startAgent({
+        client,
+        kubelets,
+        nodeName: opts.nodeName,
+        dataDir: paths.root,
+        podCIDR,
+        resourcePrefix: opts.resourcePrefix,
+        importImages: opts.importImages,
+        log,
+      });
+      stops.push(() => agent.stop({ cleanup: opts.cleanupOnExit }));
+    }
+
+    process.stdout.write(`kubeconfig: ${paths.kubeconfig}\n`);
+    process.stdout.write(`skiff is ready: ${serverURL} (node ${opts.disableAgent ? 'none' : opts.nodeName}). Try: KUBECONFIG=${paths.kubeconfig} kubectl get nodes\n`);
+    onReady?.({ url: serverURL, kubeconfigPath: paths.kubeconfig });
+
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  } finally {
+    await shutdown();
+  }
+}

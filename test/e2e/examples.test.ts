@@ -1,0 +1,78 @@
+/**
+ * e2e: the manifests in examples/ run as a newcomer would run them — the image imported from the
+ * offline-built tarball (`--import-images`), `kubectl apply -f examples/…`, real containers.
+ * - pod.yaml: one container answering HTTP on its pod IP; `kubectl logs` shows its output.
+ * - sidecar-pod.yaml: two containers share localhost and an emptyDir: the sidecar reaches the web
+ *   container on 127.0.0.1 and reads its log from the shared volume.
+ * - web-deployment.yaml: 3 replicas roll out and answer.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
+import { buildWebImages } from '../support/registry.ts';
+import { httpGet } from '../support/http.ts';
+
+const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
+
+describe('e2e: examples/ with the imported offline image', { timeout: 600_000 }, () => {
+  let id: RunIdentity;
+  let c: TestCluster;
+
+  before(async () => {
+    const { archive } = buildWebImages();
+    id = newRunIdentity();
+    c = await startCluster(id, { extraArgs: ['--import-images', archive] });
+  });
+
+  after(async () => {
+    try {
+      await c?.stop();
+    } finally {
+      const left = id ? await leftovers(id) : [];
+      if (id) removeRunDir(id);
+      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
+    }
+  });
+
+  test('pod.yaml: Running, answers on its IP, then deleted gracefully', async () => {
+    assert.match(await c.kubectl(['apply', '-f', path.join(examples, 'pod.yaml')]), /pod\/hello created/);
+    await c.kubectl(['wait', '--for=condition=Ready', 'pod/hello', '--timeout=120s'], { timeoutMs: 130_000 });
+    const pod = JSON.parse(await c.kubectl(['get', 'pod', 'hello', '-o', 'json']));
+    assert.equal(pod.status.phase, 'Running');
+    const r = await httpGet(pod.status.podIP, 8080);
+    assert.equal(r.status, 200);
+    assert.match(r.body, /hello from skiff web v1/);
+    assert.match(await c.kubectl(['delete', 'pod', 'hello']), /pod "hello" deleted/);
+    const get = await c.kubectlRaw(['get', 'pod', 'hello']);
+    assert.equal(get.code, 1);
+    assert.match(get.stderr, /Error from server \(NotFound\): pods "hello" not found/);
+  });
+
+  test('sidecar-pod.yaml: shared localhost and emptyDir', async () => {
+    await c.kubectl(['apply', '-f', path.join(examples, 'sidecar-pod.yaml')]);
+    await c.kubectl(['wait', '--for=condition=Ready', 'pod/web-with-sidecar', '--timeout=120s'], { timeoutMs: 130_000 });
+    const logs = await waitFor('sidecar reached web on localhost and read the shared log', async () => {
+      const out = await c.kubectl(['logs', 'web-with-sidecar', '-c', 'sidecar']);
+      return /web answered on localhost/.test(out) && /access log has [1-9]\d* lines/.test(out) ? out : undefined;
+    }, 60_000);
+    assert.match(logs, /sidecar: web answered on localhost/);
+    const noContainer = await c.kubectlRaw(['logs', 'web-with-sidecar', '-c', 'nope']);
+    assert.notEqual(noContainer.code, 0);
+    await c.kubectl(['delete', 'pod', 'web-with-sidecar', '--grace-period=1']);
+  });
+
+  test('web-deployment.yaml: 3 replicas roll out and answer', async () => {
+    await c.kubectl(['apply', '-f', path.join(examples, 'web-deployment.yaml')]);
+    const out = await c.kubectl(['rollout', 'status', 'deploy/web', '--timeout=240s'], { timeoutMs: 250_000 });
+    assert.match(out, /successfully rolled out/);
+    const list = JSON.parse(await c.kubectl(['get', 'pods', '-l', 'app=web', '-o', 'json']));
+    assert.equal(list.items.length, 3);
+    for (const p of list.items) assert.equal((await httpGet(p.status.podIP, 8080)).status, 200);
+    const table = await c.kubectl(['get', 'deploy', 'web']);
+    assert.match(table, /^web\s+3\/3\s+3\s+3\s+/m);
+    await c.kubectl(['delete', '-f', path.join(examples, 'web-deployment.yaml')]);
+    await waitFor('pods gone', async () => JSON.parse(await c.kubectl(['get', 'pods', '-o', 'json'])).items.length === 0, 120_000);
+  });
+});
