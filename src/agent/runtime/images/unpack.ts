@@ -303,6 +303,14 @@ async function extractNodeTar(root: string, layer: LayerFile): Promise<void> {
  * Throws UnpackError, DigestMismatchError (diff_id), UnsupportedError (zstd without the CLI).
  */
 export async function applyLayer(root: string, layer: LayerFile, extractor: Extractor = defaultExtractor()): Promise<AppliedLayer> {
+  if (extractor === 'gnu-tar' && (await readdir(root)).length === 0) {
+    // Onto an empty root there is nothing for whiteouts to remove and no lower symlink to traverse,
+    // and GNU tar itself refuses `..` members and defers absolute/`..` symlinks until the end, so
+    // scanning (validation + diff_id) and extracting can run in parallel; a failed scan still fails
+    // the layer (callers discard the directory).
+    const [scan] = await Promise.all([scanLayer(root, layer), extractGnuTar(root, layer)]);
+    return { diffId: scan.diffId, size: scan.size, entries: scan.entries };
+  }
   const scan = await scanLayer(root, layer);
   await applyWhiteouts(root, scan);
   if (extractor === 'gnu-tar') await extractGnuTar(root, layer);
