@@ -11,7 +11,8 @@ import { patchMetaFor } from '../machinery/patch-meta.ts';
 import { validateObjectMeta, validateObjectMetaUpdate, validatePathSegmentName } from '../machinery/validation.ts';
 import type { KubeObject } from '../client/interface.ts';
 import type { MachineryDeps, FieldSelectorMatcher } from './machinery-deps.ts';
-import { parseFieldSelector, mergePatchImpl } from './machinery-pending.ts';
+import { parseFieldSelector } from '../machinery/fields.ts';
+import { mergePatchImpl } from './machinery-pending.ts';
 
 function badRequest(err: unknown): never {
   if (err instanceof StatusError) throw err;
@@ -32,7 +33,8 @@ export function realMachinery(): MachineryDeps {
     },
     fieldSelector(selector: string): FieldSelectorMatcher {
       try {
-        return parseFieldSelector(selector);
+        const sel = parseFieldSelector(selector);
+        return { fields: sel.requirements().map((r) => r.field), matches: (attrs: Record<string, string>) => sel.matches(attrs) };
       } catch (err) {
         badRequest(err);
       }
