@@ -151,7 +151,7 @@ export function generatePodSandboxConfig(pod: Pod, attempt: number, dns: DNSSett
     annotations: { ...(pod.metadata?.annotations ?? {}) },
     dnsConfig,
     portMappings: ports,
-    cgroupParent: `/skiff/pod${pod.metadata!.uid}`,
+    // cgroupParent left to the runtime (it owns the cgroup tree, `<its parent>/<uid>`).
   };
 }
 
@@ -294,7 +294,7 @@ export async function makeEnvironmentVariables(client: Client, pod: Pod, c: Cont
 
 /**
  * makeMounts: volumeMounts → bind mounts (subPath joined and created; `readOnly`), plus the
- * managed /etc/hosts unless the container mounts its own.
+ * managed /etc/hosts (when `hostsFile` is given) unless the container mounts its own.
  * @throws ContainerConfigError when a mount names an unknown volume.
  */
 export async function makeMounts(c: Container, volumes: Map<string, string>, hostsFile: string | undefined): Promise<Mount[]> {
@@ -314,6 +314,14 @@ export async function makeMounts(c: Container, volumes: Map<string, string>, hos
   }
   if (hostsFile && !out.some((m) => m.containerPath === '/etc/hosts')) out.push({ containerPath: '/etc/hosts', hostPath: hostsFile });
   return out;
+}
+
+/**
+ * Whether the kubelet must provide /etc/hosts itself: the runtime writes a basic one (localhost +
+ * pod IP + hostname); hostAliases and subdomain FQDNs need the kubelet's managed file.
+ */
+export function needsManagedHostsFile(pod: Pod): boolean {
+  return !pod.spec?.hostNetwork && (!!pod.spec?.hostAliases?.length || !!pod.spec?.subdomain);
 }
 
 /** Labels put on containers. */

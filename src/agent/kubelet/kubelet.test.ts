@@ -156,6 +156,7 @@ describe('Kubelet', () => {
       podSpec(
         'envpod',
         {
+          hostAliases: [{ ip: '192.0.2.50', hostnames: ['alias.example'] }],
           volumes: [
             { name: 'scratch', emptyDir: {} },
             { name: 'conf', configMap: { name: 'cfg' } },
@@ -208,7 +209,10 @@ describe('Kubelet', () => {
     assert.equal(conf.readonly, true);
     const { readFile } = await import('node:fs/promises');
     assert.equal(await readFile(path.join(conf.hostPath, 'file.txt'), 'utf8'), 'content');
-    assert.ok(cfg.mounts.some((m) => m.containerPath === '/etc/hosts'));
+    // hostAliases need the kubelet-managed /etc/hosts.
+    const hosts = cfg.mounts.find((m) => m.containerPath === '/etc/hosts')!;
+    assert.match(await readFile(hosts.hostPath, 'utf8'), /^192\.0\.2\.50\talias\.example$/m);
+    assert.match(await readFile(hosts.hostPath, 'utf8'), new RegExp(`^${p.status!.podIP!.replace(/\./g, '\\.')}\tenvpod$`, 'm'));
     // requests (250m) differ from limits (500m) → Burstable (upstream GetPodQOS).
     assert.equal(p.status?.qosClass, 'Burstable');
   });

@@ -35,6 +35,7 @@ import {
   generatePodSandboxConfig,
   makeEnvironmentVariables,
   makeMounts,
+  needsManagedHostsFile,
   type DNSSettings,
 } from './kubelet-pods.ts';
 import type { ProbeManager } from './prober/prober-manager.ts';
@@ -159,7 +160,7 @@ export class KubeGenericRuntimeManager {
       st = { sandboxes: [sandbox, ...st.sandboxes], containers: st.containers };
     }
     const sandboxConfig = generatePodSandboxConfig(pod, sandbox.metadata.attempt, this.d.dns);
-    const hostsFile = pod.spec?.hostNetwork ? undefined : await ensureHostsFile(this.d.rootDir, pod, sandbox.ip, this.d.dns.clusterDomain);
+    const hostsFile = !needsManagedHostsFile(pod) ? undefined : await ensureHostsFile(this.d.rootDir, pod, sandbox.ip, this.d.dns.clusterDomain);
     // Only containers of the current sandbox count as current runs.
     const current = st.containers.filter((c) => c.podSandboxId === sandbox!.id);
     const previousRuns = st.containers.filter((c) => c.podSandboxId !== sandbox!.id);
