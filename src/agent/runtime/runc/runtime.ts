@@ -648,6 +648,8 @@ export class RuncRuntime implements RuntimeService {
     }
     for (const mp of await mountsUnder(dir)) await unmountAll(mp);
     if ((await mountsUnder(dir)).length > 0) throw new Error(`mounts remain under ${dir}`);
+    // conmon's attach-socket entry (<stateDir>/s/<id>); rm does not follow symlinks.
+    await rm(join(this.opts.stateDir, 's', containerId), { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
   }
 
