@@ -13,7 +13,7 @@ import * as tar from 'tar';
 import { startRegistry, type TestRegistry } from '../../../../test/support/registry.ts';
 import { loadOciLayout, startFakeRegistry, type FakeRegistry } from '../../../../test/support/fake-registry.ts';
 import { ImageStore } from './image-store.ts';
-import { DigestMismatchError, ImageNotFoundError, ImageNotPresentError, InvalidArchiveError, InvalidImageNameError } from './errors.ts';
+import { DigestMismatchError, ImageNotFoundError, ImageNotPresentError, InvalidArchiveError, InvalidImageNameError, UnauthorizedError } from './errors.ts';
 
 const repo = resolve(import.meta.dirname, '../../../..');
 const layout = join(repo, '.data/images/oci');
@@ -148,6 +148,33 @@ describe('pull from a real registry', () => {
     rmSync(join(root, 'rootfs', v1.configDigest.slice(7)), { recursive: true });
     const r = await store.resolve(`${reg.url}/web:1`);
     assert.equal(readFileSync(join(r.rootfs, 'www/index.html'), 'utf8'), 'hello from skiff web v1\n');
+  });
+});
+
+describe('bearer-token auth against a real registry (distribution `auth: token`)', () => {
+  test('credentials from the pull get a token with pull access; anonymous and wrong credentials are refused', async () => {
+    const reg = await startRegistry({ tokenAuth: { username: 'alice', password: 'open sesame' } });
+    try {
+      await reg.push(layout, 'private/web:1');
+      const store = new ImageStore(mkdtempSync(join(work, 'store-')));
+      const ref = `${reg.url}/private/web:1`;
+      await assert.rejects(store.pullImage(ref), (e: unknown) => {
+        assert.ok(e instanceof UnauthorizedError);
+        assert.match(e.message, /pull access denied, repository does not exist or may require authorization/);
+        assert.equal(e.kubeletReason, 'ErrImagePull');
+        return true;
+      });
+      await assert.rejects(store.pullImage(ref, { username: 'alice', password: 'wrong' }), UnauthorizedError);
+      const auth = Buffer.from('alice:open sesame').toString('base64');
+      const id = await store.pullImage(ref, { auth });
+      assert.equal(id, v1.configDigest);
+      const last = reg.tokenRequests!.at(-1)!;
+      assert.equal(new URLSearchParams(last.query).get('scope'), 'repository:private/web:pull');
+      assert.equal(last.authorization, `Basic ${auth}`);
+      assert.deepEqual((await store.imageStatus(ref))?.repoTags, [ref]);
+    } finally {
+      await reg.stop();
+    }
   });
 });
 
