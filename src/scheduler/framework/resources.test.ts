@@ -16,6 +16,7 @@ test('quantities: cpu in millicores, memory in bytes', () => {
   assert.equal(value('123Mi'), 123 * 2 ** 20);
   assert.equal(milliValue('1m'), 1);
   assert.throws(() => value('12x'));
+  assert.equal(milliValue('0.0001'), 1, 'rounded up');
 });
 
 // Rules after k8s.io/component-helpers/resource PodRequests (and its tests).

@@ -9,6 +9,7 @@
  * (extended resources such as `nvidia.com/gpu`, hugepages) integer units.
  */
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import { quantityFromJSON } from '../../machinery/quantity.ts';
 
 /** Aggregated resources (upstream framework.Resource). */
 export interface Resource {
@@ -29,47 +30,17 @@ export function emptyResource(): Resource {
   return { milliCPU: 0, memory: 0, ephemeralStorage: 0, pods: 0, scalar: {} };
 }
 
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
 /**
- * Parses a resource.Quantity string ("100m", "0.5", "64Mi", "1e3", "2") to a number of base
- * units. Numbers pass through. Throws Error on malformed input.
- * (A scheduler-local parser; the shared machinery quantity helper can replace it.)
+ * Quantity in millis, rounded up (upstream Quantity.MilliValue), e.g. "100m" → 100, "2" → 2000.
+ * Throws QuantityError (src/machinery/quantity.ts) on malformed input.
  */
-export function parseQuantity(q: string | number): number {
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/.exec(q.trim());
-  if (!m) throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': ${q}`);
-  const num = Number(m[1]);
-  if (m[2]) return num * 10 ** Number(m[2].slice(1));
-  return num * SUFFIX[m[3] ?? ''];
-}
-
-/** Quantity in millis, rounded up (upstream MilliValue). */
 export function milliValue(q: string | number): number {
-  return Math.ceil(Math.round(parseQuantity(q) * 1e9) / 1e6);
+  return quantityFromJSON(q).milliValue();
 }
 
-/** Quantity in base units, rounded up (upstream Value). */
+/** Quantity in base units, rounded up (upstream Quantity.Value), e.g. "64Mi" → 67108864. Throws QuantityError. */
 export function value(q: string | number): number {
-  return Math.ceil(Math.round(parseQuantity(q) * 1e6) / 1e6);
+  return quantityFromJSON(q).value();
 }
 
 /** Builds a Resource from a ResourceList (`{cpu:'2', memory:'4Gi', pods:'110', 'nvidia.com/gpu':'1'}`). */
