@@ -12,7 +12,7 @@ import { validateObjectMeta, validateObjectMetaUpdate, validatePathSegmentName }
 import type { KubeObject } from '../client/interface.ts';
 import type { MachineryDeps, FieldSelectorMatcher } from './machinery-deps.ts';
 import { parseFieldSelector } from '../machinery/fields.ts';
-import { mergePatchImpl } from './machinery-pending.ts';
+import { mergePatch } from '../machinery/merge-patch.ts';
 
 function badRequest(err: unknown): never {
   if (err instanceof StatusError) throw err;
@@ -44,7 +44,7 @@ export function realMachinery(): MachineryDeps {
     },
     mergePatch(original: unknown, patch: unknown): unknown {
       try {
-        return mergePatchImpl(original, patch);
+        return mergePatch(original, patch);
       } catch (err) {
         badRequest(err);
       }
