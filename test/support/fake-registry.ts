@@ -46,6 +46,8 @@ export interface FakeRegistry {
   lieAboutManifestDigest?: string;
   /** Serve blobs through a 307 redirect to /storage/<digest>. */
   redirectBlobs: boolean;
+  /** For these digests send the headers and half the body, then stall (never finish). */
+  stallBlobs: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startFakeRegistry(opts: { auth?: FakeAuth } = {}): Promise
     requests,
     corruptBlobs: new Map(),
     redirectBlobs: false,
+    stallBlobs: new Set(),
     addBlob(data) {
       const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
       const d = sha(b);
@@ -160,6 +163,11 @@ export async function startFakeRegistry(opts: { auth?: FakeAuth } = {}): Promise
     }
     const b = reg.corruptBlobs.get(ref) ?? blobs.get(ref);
     if (!b) return notFound('BLOB_UNKNOWN', 'blob unknown to registry');
+    if (reg.stallBlobs.has(ref)) {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': b.length });
+      res.write(b.subarray(0, Math.floor(b.length / 2)));
+      return;
+    }
     if (reg.redirectBlobs) {
       res.writeHead(307, { Location: `http://${host}/storage/${ref}` });
       res.end();

@@ -202,6 +202,23 @@ describe('reuse and sharing, counted on a fake registry', () => {
     assert.equal(blobGets(), 4);
   });
 
+  test('removing an image whose rootfs is in use keeps the rootfs until garbageCollect finds it unused', async () => {
+    const inUse = new Set<string>();
+    const root = mkdtempSync(join(work, 'store-'));
+    const store = new ImageStore(root, { isInUse: (id) => inUse.has(id) });
+    const id = await store.pullImage(`${reg.host}/web:1`);
+    const { rootfs } = await store.resolve(id);
+    inUse.add(id);
+    await store.removeImage(`${reg.host}/web:1`);
+    assert.equal(await store.imageStatus(`${reg.host}/web:1`), undefined);
+    await assert.rejects(store.resolve(id), ImageNotPresentError);
+    assert.equal(readFileSync(join(rootfs, 'www/index.html'), 'utf8'), 'hello from skiff web v1\n');
+    assert.deepEqual(readdirSync(join(root, 'blobs/sha256')), []);
+    inUse.clear();
+    await store.garbageCollect();
+    assert.equal(existsSync(rootfs), false);
+  });
+
   test('a corrupted layer fails the pull with a digest error and leaves no image', async () => {
     const root = mkdtempSync(join(work, 'store-'));
     const store = new ImageStore(root);

@@ -14,8 +14,8 @@
  * happens once. A second pull of an image already present re-resolves the tag (one manifest
  * request, so `imagePullPolicy: Always` sees a moved tag) but fetches and unpacks nothing.
  * `removeImage` drops the image with all its references (as containerd's CRI) and
- * garbage-collects blobs no other image uses; the runtime must not remove images whose rootfs is
- * a lower dir of a live container.
+ * garbage-collects blobs no other image uses, and its rootfs unless the `isInUse` option reports
+ * it as the lower dir of a live container (then a later `garbageCollect` removes it).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -98,6 +98,12 @@ export interface ImageStoreOptions {
   registry?: Omit<RegistryClientOptions, 'auth' | 'platform'>;
   /** Parallel layer downloads per pull (default 3). */
   maxConcurrentDownloads?: number;
+  /**
+   * Whether an image's rootfs is the lower dir of a live container (asked by the runtime's owner).
+   * A removed image whose rootfs is in use keeps the directory until a later
+   * {@link ImageStore.garbageCollect} finds it unused.
+   */
+  isInUse?: (id: string) => boolean | Promise<boolean>;
 }
 
 /** Timings of the last completed pull, in ms (for benchmarks and logs). */
@@ -449,33 +455,48 @@ export class ImageStore implements ImageService {
   }
 
   /**
-   * Removes the image `image` names (by reference or id) with all its tags and digests, its
-   * rootfs, and blobs no remaining image references. Idempotent: an absent image is not an error.
+   * Removes the image `image` names (by reference or id) with all its tags and digests (as
+   * containerd's CRI RemoveImage), then runs {@link garbageCollect}: its rootfs goes unless
+   * `isInUse` reports it in use, and blobs no remaining image references go. Idempotent: an absent
+   * image is not an error.
    */
   async removeImage(image: string): Promise<void> {
     const rec = await this.find(image);
-    if (!rec) return;
-    const id = rec.id;
-    await this.mutate((idx) => {
-      delete idx.images[id];
-    });
-    await rm(this.rootfsPath(id), { recursive: true, force: true });
-    await this.gcBlobs();
+    if (rec) {
+      const id = rec.id;
+      await this.mutate((idx) => {
+        delete idx.images[id];
+      });
+    }
+    await this.garbageCollect();
   }
 
   /**
-   * Deletes blobs referenced by no image record (manifest, index, config, layers). Skipped while a
-   * pull or import runs (its blobs are not recorded yet); the next removal collects them.
+   * Removes rootfs directories of images no longer recorded (unless `isInUse` says a container
+   * still uses them) and blobs no recorded image references. Skipped while a pull or import runs
+   * (its blobs are not recorded yet).
    */
-  private async gcBlobs(): Promise<void> {
+  async garbageCollect(): Promise<void> {
+    await this.init();
     if (this.activeOps > 0) return;
+    const records = await this.records();
+    const ids = new Set(records.map((r) => r.id));
+    for (const n of await readdir(join(this.root, 'rootfs'))) {
+      if (!/^[a-f0-9]{64}$/.test(n) || ids.has(`sha256:${n}`)) continue;
+      if (this.opts.isInUse && (await this.opts.isInUse(`sha256:${n}`))) continue;
+      if (this.activeOps > 0) return;
+      await rm(join(this.root, 'rootfs', n), { recursive: true, force: true });
+    }
     const keep = new Set<string>();
-    for (const r of await this.records()) {
+    for (const r of records) {
       keep.add(r.id).add(r.manifestDigest);
       if (r.indexDigest) keep.add(r.indexDigest);
       for (const l of r.layers) keep.add(l.digest);
     }
-    for (const d of await this.content.list()) if (!keep.has(d)) await this.content.delete(d);
+    for (const d of await this.content.list()) {
+      if (this.activeOps > 0) return;
+      if (!keep.has(d)) await this.content.delete(d);
+    }
   }
 
   /**

@@ -140,6 +140,25 @@ describe('manifests and blobs', () => {
     reg.corruptBlobs.delete(img.layerDigest);
   });
 
+  test('a blob download that stalls fails instead of hanging', async () => {
+    const img = addImage(reg, 'stall', '1', 'amd64');
+    reg.stallBlobs.add(img.layerDigest);
+    try {
+      const client = new RegistryClient({ platform: amd64, blobIdleTimeoutMs: 300 });
+      const ref = parseDockerRef(`${reg.host}/stall:1`);
+      const r = await client.resolve(ref);
+      const cs = store();
+      await assert.rejects(client.fetchBlob(ref, r.manifest.layers[0]!, cs), (e: unknown) => {
+        assert.ok(e instanceof RegistryUnavailableError);
+        assert.match(e.message, /no data received for 0\.3s/);
+        return true;
+      });
+      assert.equal(await cs.has(img.layerDigest), false);
+    } finally {
+      reg.stallBlobs.clear();
+    }
+  });
+
   test('a Docker-Content-Digest that does not match the body is refused', async () => {
     addImage(reg, 'liar', '1', 'amd64');
     reg.lieAboutManifestDigest = `sha256:${'1'.repeat(64)}`;

@@ -65,8 +65,10 @@ export interface RegistryClientOptions {
   plainHttp?: (hostPort: string) => boolean;
   /** fetch implementation (tests); default the global fetch. */
   fetch?: typeof fetch;
-  /** Timeout of manifest and token requests in ms (default 30000). Blob bodies are not time-limited. */
+  /** Timeout of manifest and token requests in ms (default 30000). */
   requestTimeoutMs?: number;
+  /** A blob download fails when no byte arrives for this long, in ms (default 60000); its total time is not limited. */
+  blobIdleTimeoutMs?: number;
   /** User-Agent header. */
   userAgent?: string;
 }
@@ -295,18 +297,37 @@ export class RegistryClient {
   async fetchBlob(ref: ImageReference, desc: Descriptor, content: ContentStore): Promise<void> {
     if (await content.has(desc.digest)) return;
     const url = `${this.baseUrl(ref)}/v2/${ref.path}/blobs/${desc.digest}`;
-    const res = await this.request(ref, url, {}, false);
-    if (res.status === 404) {
-      const detail = await errorDetail(res);
-      throw new ImageNotFoundError(`failed to fetch blob ${desc.digest} of ${ref.domain}/${ref.path}: not found${detail ? ` (${detail})` : ''}`);
-    }
-    if (!res.ok) throw await this.unexpected(res, `blob ${desc.digest}`);
-    if (!res.body) throw new RegistryError(`blob ${desc.digest}: empty body`, res.status);
+    const idleMs = this.opts.blobIdleTimeoutMs ?? 60000;
+    const ac = new AbortController();
+    const stalled = new RegistryUnavailableError(`failed to fetch blob ${desc.digest}: no data received for ${idleMs / 1000}s`);
+    const timer = setTimeout(() => ac.abort(stalled), idleMs);
     try {
-      await content.ingest(desc.digest, desc.size, res.body as ReadableStream<Uint8Array>);
+      const res = await this.request(ref, url, {}, false, ac.signal);
+      if (res.status === 404) {
+        const detail = await errorDetail(res);
+        throw new ImageNotFoundError(`failed to fetch blob ${desc.digest} of ${ref.domain}/${ref.path}: not found${detail ? ` (${detail})` : ''}`);
+      }
+      if (!res.ok) throw await this.unexpected(res, `blob ${desc.digest}`);
+      if (!res.body) throw new RegistryError(`blob ${desc.digest}: empty body`, res.status);
+      const body = res.body as unknown as AsyncIterable<Uint8Array>;
+      async function* watched(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of body) {
+          timer.refresh();
+          yield chunk;
+        }
+      }
+      try {
+        await content.ingest(desc.digest, desc.size, watched());
+      } catch (err) {
+        if (err instanceof DigestMismatchError) throw err;
+        if (ac.signal.aborted) throw stalled;
+        throw new RegistryUnavailableError(`failed to fetch blob ${desc.digest}: ${describeCause(err)}`, err);
+      }
     } catch (err) {
-      if (err instanceof DigestMismatchError) throw err;
-      throw new RegistryUnavailableError(`failed to fetch blob ${desc.digest}: ${describeCause(err)}`, err);
+      if (ac.signal.aborted && !(err instanceof DigestMismatchError)) throw stalled;
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -327,14 +348,14 @@ export class RegistryClient {
   }
 
   /** One GET with auth handling: cached token → request → on 401 answer the challenge once and retry. */
-  private async request(ref: ImageReference, url: string, headers: Record<string, string>, timed: boolean): Promise<Response> {
+  private async request(ref: ImageReference, url: string, headers: Record<string, string>, timed: boolean, signal?: AbortSignal): Promise<Response> {
     const host = registryHost(ref.domain);
     const scope = `repository:${ref.path}:pull`;
     const h: Record<string, string> = { ...headers };
     if (this.opts.userAgent) h['User-Agent'] = this.opts.userAgent;
     const auth = this.authorizationFor(host, scope);
     if (auth) h.Authorization = auth;
-    let res = await this.doFetch(url, h, timed);
+    let res = await this.doFetch(url, h, timed, signal);
     if (res.status !== 401) return res;
     const challenge = parseWWWAuthenticate(res.headers.get('www-authenticate'));
     const detail = await errorDetail(res);
@@ -352,7 +373,7 @@ export class RegistryClient {
     } else {
       throw denied();
     }
-    res = await this.doFetch(url, h, timed);
+    res = await this.doFetch(url, h, timed, signal);
     if (res.status === 401) {
       await res.body?.cancel().catch(() => {});
       throw denied();
@@ -422,12 +443,12 @@ export class RegistryClient {
     return token;
   }
 
-  private async doFetch(url: string, headers: Record<string, string>, timed: boolean): Promise<Response> {
+  private async doFetch(url: string, headers: Record<string, string>, timed: boolean, signal?: AbortSignal): Promise<Response> {
     try {
       return await this.fetchFn(url, {
         headers,
         redirect: 'follow',
-        signal: timed ? AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30000) : undefined,
+        signal: signal ?? (timed ? AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30000) : undefined),
       });
     } catch (err) {
       throw new RegistryUnavailableError(`failed to do request: GET "${url}": ${describeCause(err)}`, err);
