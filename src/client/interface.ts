@@ -6,7 +6,7 @@
  * Mirrors client-go's dynamic client. Every failure is thrown as a `StatusError`
  * (src/machinery/errors.ts) carrying the server's Status (404, 409, 422, …).
  */
-import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1';
+import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1.js';
 
 /** Group/version/resource, e.g. `{group:'apps', version:'v1', resource:'deployments'}`; core group is ''. */
 export interface GroupVersionResource {

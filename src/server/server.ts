@@ -104,7 +104,7 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     const api = new APIServer({ backend, kubelets, authenticator, resources: RESOURCES, machinery: realMachinery() });
     await api.waitReady();
     const { url } = await api.listen({ host: opts.bindAddress, port: opts.httpsListenPort, tls: { cert: pki.certPem, key: pki.keyPem } });
-    stops.push(() => api.close());
+    stops.push(() => api.stop());
     const serverURL = opts.bindAddress === '0.0.0.0' ? url.replace('0.0.0.0', '127.0.0.1') : url;
     writeKubeconfig(paths.kubeconfig, { server: serverURL, caPem: pki.caPem, token });
     log.info({ url: serverURL }, 'apiserver listening');
