@@ -11,6 +11,8 @@
  * - DELETE with finalizers, or with propagationPolicy Foreground/Orphan, sets `deletionTimestamp`
  *   and adds `foregroundDeletion` / `orphan` finalizers; the object disappears when an update
  *   removes the last finalizer. Otherwise (including pods, whatever the grace period) it is removed at once.
+ *   Namespaces with `spec.finalizers` go Terminating (status.phase) and vanish once
+ *   `update(..., {subresource:'finalize'})` empties them.
  * - Strategic-merge and apply patches are applied as JSON merge patches (good enough for the
  *   controllers' own writes; the real SMP lives in the apiserver).
  * - Watches deliver events synchronously, in order, right after each write; a watch from an RV
@@ -42,6 +44,9 @@ import {
 } from '../machinery/errors.ts';
 import { matchesFields, parseFieldSelector, parseSelector } from './selectors.ts';
 import { meta } from './object-util.ts';
+import { KINDS, apiVersionFor, kindForResource } from './resource-kinds.ts';
+
+export { apiVersionFor, kindForResource };
 
 /** One recorded call. `verb` is get|list|watch|create|update|patch|delete|create-subresource. */
 export interface FakeAction {
@@ -59,54 +64,6 @@ export interface FakeAction {
 
 /** A reactor: throw to fail the call; return an object to short-circuit it; return undefined to continue. */
 export type FakeReactor = (action: FakeAction) => KubeObject | undefined | void;
-
-const KINDS: Record<string, [kind: string, namespaced: boolean]> = {
-  namespaces: ['Namespace', false],
-  nodes: ['Node', false],
-  pods: ['Pod', true],
-  services: ['Service', true],
-  endpoints: ['Endpoints', true],
-  configmaps: ['ConfigMap', true],
-  secrets: ['Secret', true],
-  events: ['Event', true],
-  serviceaccounts: ['ServiceAccount', true],
-  leases: ['Lease', true],
-  replicasets: ['ReplicaSet', true],
-  replicationcontrollers: ['ReplicationController', true],
-  deployments: ['Deployment', true],
-  statefulsets: ['StatefulSet', true],
-  daemonsets: ['DaemonSet', true],
-  jobs: ['Job', true],
-  cronjobs: ['CronJob', true],
-  endpointslices: ['EndpointSlice', true],
-  persistentvolumeclaims: ['PersistentVolumeClaim', true],
-  persistentvolumes: ['PersistentVolume', false],
-  limitranges: ['LimitRange', true],
-  resourcequotas: ['ResourceQuota', true],
-  poddisruptionbudgets: ['PodDisruptionBudget', true],
-  storageclasses: ['StorageClass', false],
-  clusterroles: ['ClusterRole', false],
-  clusterrolebindings: ['ClusterRoleBinding', false],
-  roles: ['Role', true],
-  rolebindings: ['RoleBinding', true],
-  ingresses: ['Ingress', true],
-  networkpolicies: ['NetworkPolicy', true],
-  horizontalpodautoscalers: ['HorizontalPodAutoscaler', true],
-  customresourcedefinitions: ['CustomResourceDefinition', false],
-};
-
-/** Kind for a plural resource (`replicasets` → `ReplicaSet`), guessed for unknown ones. */
-export function kindForResource(resource: string): string {
-  const k = KINDS[resource];
-  if (k) return k[0];
-  const singular = resource.endsWith('s') ? resource.slice(0, -1) : resource;
-  return singular.charAt(0).toUpperCase() + singular.slice(1);
-}
-
-/** `apiVersion` string for a GVR (`apps/v1`, or `v1` for the core group). */
-export function apiVersionFor(gvr: GroupVersionResource): string {
-  return gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version;
-}
 
 const clone = <T>(x: T): T => structuredClone(x);
 
@@ -270,6 +227,11 @@ export class FakeClient implements Client {
     }
   }
 
+  /** Namespaces also wait for `spec.finalizers` (e.g. `kubernetes`) before they disappear. */
+  private hasNamespaceFinalizers(gvr: GroupVersionResource, obj: KubeObject): boolean {
+    return gvr.resource === 'namespaces' && !!(obj.spec as { finalizers?: string[] } | undefined)?.finalizers?.length;
+  }
+
   private stamp(gvr: GroupVersionResource, obj: KubeObject): void {
     obj.apiVersion ??= apiVersionFor(gvr);
     obj.kind ??= kindForResource(gvr.resource);
@@ -325,7 +287,7 @@ export class FakeClient implements Client {
       return clone(old);
     }
     md.resourceVersion = this.nextRV();
-    if (md.deletionTimestamp && !(md.finalizers?.length)) {
+    if (md.deletionTimestamp && !md.finalizers?.length && !this.hasNamespaceFinalizers(gvr, next)) {
       b.delete(k);
       this.emit(gvr, 'DELETED', next, old);
       return clone(next);
@@ -348,6 +310,9 @@ export class FakeClient implements Client {
     if (subresource === 'status') {
       next = clone(old);
       next.status = clone(input.status);
+    } else if (subresource === 'finalize' && gvr.resource === 'namespaces') {
+      next = clone(old);
+      next.spec = clone(input.spec);
     } else if (subresource) {
       throw newBadRequest(`FakeClient: unsupported subresource ${subresource}`);
     } else {
@@ -520,8 +485,9 @@ export class FakeClient implements Client {
     const policy = options?.propagationPolicy;
     if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-    if (finalizers.length > 0) {
+    if (finalizers.length > 0 || this.hasNamespaceFinalizers(gvr, old)) {
       const next = clone(old);
+      if (gvr.resource === 'namespaces') next.status = { ...((next.status as object) ?? {}), phase: 'Terminating' };
       meta(next).finalizers = finalizers;
       if (!next.metadata!.deletionTimestamp) {
         meta(next).deletionTimestamp = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
