@@ -6,7 +6,14 @@
  * Mirrors client-go's dynamic client. Every failure is thrown as a `StatusError`
  * (src/machinery/errors.ts) carrying the server's Status (404, 409, 422, …).
  */
-import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1.js';
+import type { ObjectMeta as K8sObjectMeta, ListMeta as K8sListMeta } from 'kubernetes-types/meta/v1.js';
+
+/** Removes `readonly` (kubernetes-types marks server-set fields readonly; Skiff is the server). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** `metav1.ObjectMeta`, with the server-set fields writable. */
+export type ObjectMeta = Mutable<K8sObjectMeta>;
+/** `metav1.ListMeta`, with the server-set fields writable. */
+export type ListMeta = Mutable<K8sListMeta>;
 
 /** Group/version/resource, e.g. `{group:'apps', version:'v1', resource:'deployments'}`; core group is ''. */
 export interface GroupVersionResource {
