@@ -1,0 +1,226 @@
+/**
+ * The resource table: every served resource with its group/version, kind, scope, verbs, short
+ * names, categories, subresources, strategy and Table printer. Discovery, OpenAPI, routing and
+ * `kubectl get` columns derive from it. Values follow upstream's discovery documents
+ * (`kubectl api-resources` of a 1.32 cluster) and pkg/registry/<group>/<resource>/storage.
+ */
+import type { ResourceInfo, StatusStrategy, Strategy, TableConvertor } from './resource-types.ts';
+import { defaultTableConvertor } from './common/table.ts';
+import { bindingStrategy } from './core/v1/binding/strategy.ts';
+import { configMapStrategy } from './core/v1/configmap/strategy.ts';
+import { configMapTable } from './core/v1/configmap/printer.ts';
+import { endpointsStrategy } from './core/v1/endpoints/strategy.ts';
+import { endpointsTable } from './core/v1/endpoints/printer.ts';
+import { eventSelectableFields, eventStrategy } from './core/v1/event/strategy.ts';
+import { eventTable } from './core/v1/event/printer.ts';
+import { namespaceStatusStrategy, namespaceStrategy } from './core/v1/namespace/strategy.ts';
+import { namespaceTable } from './core/v1/namespace/printer.ts';
+import { nodeStatusStrategy, nodeStrategy } from './core/v1/node/strategy.ts';
+import { nodeTable } from './core/v1/node/printer.ts';
+import { podSelectableFields, podStatusStrategy, podStrategy } from './core/v1/pod/strategy.ts';
+import { podTable } from './core/v1/pod/printer.ts';
+import { secretStrategy } from './core/v1/secret/strategy.ts';
+import { secretTable } from './core/v1/secret/printer.ts';
+import { serviceStatusStrategy, serviceStrategy } from './core/v1/service/strategy.ts';
+import { serviceTable } from './core/v1/service/printer.ts';
+import { serviceAccountStrategy } from './core/v1/serviceaccount/strategy.ts';
+import { serviceAccountTable } from './core/v1/serviceaccount/printer.ts';
+import { leaseStrategy } from './coordination/v1/lease/strategy.ts';
+import { leaseTable } from './coordination/v1/lease/printer.ts';
+import { replicaSetStatusStrategy, replicaSetStrategy } from './apps/v1/replicaset/strategy.ts';
+import { replicaSetTable } from './apps/v1/replicaset/printer.ts';
+import { deploymentStatusStrategy, deploymentStrategy } from './apps/v1/deployment/strategy.ts';
+import { deploymentTable } from './apps/v1/deployment/printer.ts';
+
+/** Verbs of an ordinary CRUD resource. */
+export const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+/** Verbs of a `/status` or `/scale` subresource. */
+const STATUS_VERBS = ['get', 'patch', 'update'];
+
+interface Def {
+  group: string;
+  version: string;
+  resource: string;
+  singular: string;
+  kind: string;
+  namespaced: boolean;
+  verbs?: string[];
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: SubDef[];
+  strategy: Strategy;
+  statusStrategy?: StatusStrategy;
+  table?: TableConvertor;
+  selectableFields?: string[];
+}
+
+interface SubDef {
+  name: string;
+  kind: string;
+  verbs: string[];
+  group?: string;
+  version?: string;
+}
+
+function def(d: Def): ResourceInfo {
+  const info: ResourceInfo = {
+    group: d.group,
+    version: d.version,
+    resource: d.resource,
+    singular: d.singular,
+    kind: d.kind,
+    listKind: `${d.kind}List`,
+    namespaced: d.namespaced,
+    verbs: d.verbs ?? STANDARD_VERBS,
+    shortNames: d.shortNames ?? [],
+    categories: d.categories ?? [],
+    subresources: (d.subresources ?? []).map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      group: s.group ?? d.group,
+      version: s.version ?? d.version,
+      verbs: s.verbs,
+    })),
+    strategy: d.strategy,
+    table: d.table ?? defaultTableConvertor,
+    selectableFields: d.selectableFields ?? [],
+  };
+  if (d.statusStrategy) info.statusStrategy = d.statusStrategy;
+  return info;
+}
+
+/** Every served resource, core group first, then apps and coordination.k8s.io. */
+export const RESOURCES: ResourceInfo[] = [
+  def({
+    group: '', version: 'v1', resource: 'bindings', singular: 'binding', kind: 'Binding', namespaced: true,
+    verbs: ['create'], strategy: bindingStrategy,
+  }),
+  def({
+    group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true,
+    shortNames: ['cm'], strategy: configMapStrategy, table: configMapTable,
+  }),
+  def({
+    group: '', version: 'v1', resource: 'endpoints', singular: 'endpoints', kind: 'Endpoints', namespaced: true,
+    shortNames: ['ep'], strategy: endpointsStrategy, table: endpointsTable,
+  }),
+  def({
+    group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true,
+    shortNames: ['ev'], strategy: eventStrategy, table: eventTable, selectableFields: eventSelectableFields,
+  }),
+  def({
+    group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'],
+    subresources: [
+      { name: 'finalize', kind: 'Namespace', verbs: ['update'] },
+      { name: 'status', kind: 'Namespace', verbs: STATUS_VERBS },
+    ],
+    strategy: namespaceStrategy, statusStrategy: namespaceStatusStrategy, table: namespaceTable, selectableFields: ['status.phase'],
+  }),
+  def({
+    group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
+    shortNames: ['no'],
+    subresources: [
+      { name: 'status', kind: 'Node', verbs: STATUS_VERBS },
+    ],
+    strategy: nodeStrategy, statusStrategy: nodeStatusStrategy, table: nodeTable, selectableFields: ['spec.unschedulable'],
+  }),
+  def({
+    group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
+    shortNames: ['po'], categories: ['all'],
+    subresources: [
+      { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'binding', kind: 'Binding', verbs: ['create'] },
+      { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
+      { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'log', kind: 'Pod', verbs: ['get'] },
+      { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+      { name: 'status', kind: 'Pod', verbs: STATUS_VERBS },
+    ],
+    strategy: podStrategy, statusStrategy: podStatusStrategy, table: podTable, selectableFields: podSelectableFields,
+  }),
+  def({
+    group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true,
+    strategy: secretStrategy, table: secretTable, selectableFields: ['type'],
+  }),
+  def({
+    group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true,
+    shortNames: ['sa'],
+    strategy: serviceAccountStrategy, table: serviceAccountTable,
+  }),
+  def({
+    group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true,
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['svc'], categories: ['all'],
+    subresources: [
+      { name: 'status', kind: 'Service', verbs: STATUS_VERBS },
+    ],
+    strategy: serviceStrategy, statusStrategy: serviceStatusStrategy, table: serviceTable,
+  }),
+  def({
+    group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
+    shortNames: ['deploy'], categories: ['all'],
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'Deployment', verbs: STATUS_VERBS },
+    ],
+    strategy: deploymentStrategy, statusStrategy: deploymentStatusStrategy, table: deploymentTable,
+  }),
+  def({
+    group: 'apps', version: 'v1', resource: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true,
+    shortNames: ['rs'], categories: ['all'],
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'ReplicaSet', verbs: STATUS_VERBS },
+    ],
+    strategy: replicaSetStrategy, statusStrategy: replicaSetStatusStrategy, table: replicaSetTable, selectableFields: ['status.replicas'],
+  }),
+  def({
+    group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
+    strategy: leaseStrategy, table: leaseTable,
+  }),
+];
+
+const byResource = new Map<string, ResourceInfo>();
+const byKind = new Map<string, ResourceInfo>();
+for (const r of RESOURCES) {
+  byResource.set(`${r.group}/${r.version}/${r.resource}`, r);
+  byKind.set(`${r.group}/${r.version}/${r.kind}`, r);
+}
+
+/**
+ * Looks a resource up by group, version and plural resource name (`('apps','v1','deployments')`).
+ * @returns the ResourceInfo, or undefined when not served
+ */
+export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  return byResource.get(`${group}/${version}/${resource}`);
+}
+
+/**
+ * Looks a resource up by group, version and kind (`('', 'v1', 'Pod')`).
+ * @returns the ResourceInfo, or undefined when not served
+ */
+export function findByKind(group: string, version: string, kind: string): ResourceInfo | undefined {
+  return byKind.get(`${group}/${version}/${kind}`);
+}
+
+/**
+ * Looks a resource up by `apiVersion` (`v1`, `apps/v1`) and kind, as found in a request body.
+ * @returns the ResourceInfo, or undefined when not served
+ */
+export function findByAPIVersionKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? findByKind('', apiVersion, kind) : findByKind(apiVersion.slice(0, i), apiVersion.slice(i + 1), kind);
+}
+
+/** The served group/versions, core (`''`/`v1`) first, in table order: `[{group, version}]`. */
+export function servedGroupVersions(): { group: string; version: string }[] {
+  const seen = new Set<string>();
+  const out: { group: string; version: string }[] = [];
+  for (const r of RESOURCES) {
+    const k = `${r.group}/${r.version}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push({ group: r.group, version: r.version });
+    }
+  }
+  return out;
+}
