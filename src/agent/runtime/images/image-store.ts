@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile, open } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import type { AuthConfig, Image, ImageService } from '../types.ts';
@@ -648,11 +648,4 @@ export class ImageStore implements ImageService {
     }
     return ids;
   }
-}
-
-/** Writes `data` to `path` atomically (temp file in the same directory + rename). */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }

@@ -4,20 +4,35 @@
  * distribution's manifest/schema2, manifest/manifestlist).
  */
 
+/** OCI image index. */
 export const MEDIA_TYPE_OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** OCI image manifest. */
 export const MEDIA_TYPE_OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+/** OCI image config. */
 export const MEDIA_TYPE_OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+/** OCI layer, uncompressed tar. */
 export const MEDIA_TYPE_OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar';
+/** OCI layer, gzip-compressed tar. */
 export const MEDIA_TYPE_OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+/** OCI layer, zstd-compressed tar (needs the `zstd` CLI on Node 20). */
 export const MEDIA_TYPE_OCI_LAYER_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
+/** OCI non-distributable layer, gzip (deprecated in image-spec 1.1, still accepted). */
 export const MEDIA_TYPE_OCI_LAYER_NONDIST_GZIP = 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip';
+/** Docker manifest list (multi-platform). */
 export const MEDIA_TYPE_DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+/** Docker image manifest v2 schema 2. */
 export const MEDIA_TYPE_DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+/** Docker image config. */
 export const MEDIA_TYPE_DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
+/** Docker layer, gzip-compressed tar. */
 export const MEDIA_TYPE_DOCKER_LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+/** Docker foreign (non-distributable) layer, gzip. */
 export const MEDIA_TYPE_DOCKER_LAYER_FOREIGN_GZIP = 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip';
+/** Docker layer, uncompressed tar (docker-archive imports). */
 export const MEDIA_TYPE_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar';
+/** Docker image manifest v2 schema 1 (unsupported). */
 export const MEDIA_TYPE_DOCKER_SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+json';
+/** Signed Docker image manifest v2 schema 1 (unsupported). */
 export const MEDIA_TYPE_DOCKER_SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
 
 /** Annotation holding the tag (or full reference) of a manifest in an OCI layout's index.json. */
