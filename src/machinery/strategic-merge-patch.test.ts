@@ -1,7 +1,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCases } from './testdata.ts';
-import { strategicMergePatch, strategicMergePatchJSON, StrategicMergePatchError } from './strategic-merge-patch.ts';
+import {
+  strategicMergePatch,
+  strategicMergePatchJSON,
+  StrategicMergePatchError,
+  createTwoWayMergePatch,
+  createThreeWayMergePatch,
+  StrategicMergePatchConflictError,
+} from './strategic-merge-patch.ts';
 import { mergeItemSchema, patchMetaFor, type PatchSchema } from './patch-meta.ts';
 
 const { cases } = loadCases('strategic-merge-patch.json');
@@ -33,8 +40,17 @@ describe('strategic-merge-patch.json', () => {
         }
       });
     } else if (c.kind === 'twoWayAndThreeWay') {
-      // Creating patches (CreateTwoWayMergePatch/CreateThreeWayMergePatch) is not implemented; the upstream
-      // patches given in the case are applied and must produce upstream's results.
+      test(`${c.id} two-way patch creation: ${c.name}`, () => {
+        assert.deepEqual(createTwoWayMergePatch(c.original, c.modified, schema), c.expectedTwoWayPatch);
+      });
+      test(`${c.id} three-way patch creation: ${c.name}`, () => {
+        assert.deepEqual(createThreeWayMergePatch(c.original, c.modified, c.current, schema, true), c.expectedThreeWayPatch);
+        if (c.conflictWithoutOverwrite) {
+          assert.throws(() => createThreeWayMergePatch(c.original, c.modified, c.current, schema, false), StrategicMergePatchConflictError);
+        } else {
+          assert.deepEqual(createThreeWayMergePatch(c.original, c.modified, c.current, schema, false), c.expectedThreeWayPatch);
+        }
+      });
       test(`${c.id} two-way patch applies: ${c.name}`, () => {
         assert.deepEqual(apply(c.original, c.expectedTwoWayPatch, schema), c.expectedTwoWayResult);
       });

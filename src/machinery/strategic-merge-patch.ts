@@ -1,6 +1,7 @@
 /**
- * Strategic merge patch (apply side), as k8s.io/apimachinery/pkg/util/strategicpatch (patch.go) does it for
- * `application/strategic-merge-patch+json` PATCH requests and for `kubectl apply`'s computed patches.
+ * Strategic merge patch, as k8s.io/apimachinery/pkg/util/strategicpatch (patch.go) does it: applying patches
+ * ({@link strategicMergePatch}, for `application/strategic-merge-patch+json` PATCH requests and `kubectl apply`'s
+ * computed patches) and creating them ({@link createTwoWayMergePatch}, {@link createThreeWayMergePatch}).
  *
  * Semantics (upstream's):
  * - maps merge key by key; `null` deletes a key; `{$patch: replace}` replaces a map, `{$patch: delete}` empties it;
@@ -625,4 +626,353 @@ export function strategicMergePatchJSON(original: string, patch: string, schema:
     throw new StrategicMergePatchError('invalid JSON document');
   }
   return JSON.stringify(strategicMergePatch(o as JSONMap, p as JSONMap, schema));
+}
+
+// ---------------------------------------------------------------------------------------------
+// patch creation (CreateTwoWayMergePatch / CreateThreeWayMergePatch)
+// ---------------------------------------------------------------------------------------------
+
+interface DiffOptions {
+  /** generate `$setElementOrder/<list>` parallel lists */
+  setElementOrder?: boolean;
+  /** only deletions */
+  ignoreChangesAndAdditions?: boolean;
+  /** only changes and additions */
+  ignoreDeletions?: boolean;
+  /** emit `$retainKeys` for this level (field strategy retainKeys) */
+  buildRetainKeysDirective?: boolean;
+}
+
+const has = (m: JSONMap, k: string) => Object.prototype.hasOwnProperty.call(m, k);
+
+/** Go's `fmt.Sprintf("%v", v)` for decoded JSON scalars (used by upstream to sort and compare list items). */
+function goScalarString(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (typeof v === 'object') return goString(v);
+  return String(v);
+}
+
+function jsonDeepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonDeepEqual(x, b[i]));
+  if (isMap(a)) {
+    if (!isMap(b)) return false;
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => has(b, k) && jsonDeepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/** upstream sortScalars: sorts in place by the `%v` string form. */
+function sortScalarsInPlace(s: unknown[]): unknown[] {
+  const sorted = [...s].sort((a, b) => {
+    const x = goScalarString(a);
+    const y = goScalarString(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  for (let i = 0; i < s.length; i++) s[i] = sorted[i];
+  return s;
+}
+
+function sortMapsByMergeKey(s: unknown[], mergeKey: string): unknown[] {
+  return [...s].sort((a, b) => {
+    const x = goScalarString((a as JSONMap)[mergeKey]);
+    const y = goScalarString((b as JSONMap)[mergeKey]);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+function hasAdditionalNewField(original: JSONMap, modified: JSONMap): boolean {
+  for (const [k, v] of Object.entries(original)) {
+    if (v === null) continue;
+    if (!has(modified, k)) return true;
+  }
+  return false;
+}
+
+function replacePatchFieldIfNotEqual(key: string, original: unknown, modified: unknown, patch: JSONMap, opts: DiffOptions): void {
+  if (opts.ignoreChangesAndAdditions) return;
+  if (jsonDeepEqual(original, modified)) return;
+  patch[key] = modified;
+}
+
+function diffMaps(original: JSONMap, modified: JSONMap, schema: PatchSchema | undefined, opts: DiffOptions): JSONMap {
+  const patch: JSONMap = {};
+  const retainKeysList: unknown[] = [];
+  for (const [key, modifiedValue] of Object.entries(modified)) {
+    if (opts.buildRetainKeysDirective && modifiedValue !== null) retainKeysList.push(key);
+    if (!has(original, key)) {
+      if (!opts.ignoreChangesAndAdditions) patch[key] = modifiedValue;
+      continue;
+    }
+    const originalValue = original[key];
+    if (key === directiveMarker) {
+      if (typeof originalValue !== 'string' || typeof modifiedValue !== 'string') {
+        throw new StrategicMergePatchError(`invalid value for special key: ${directiveMarker}`);
+      }
+      if (modifiedValue !== originalValue) patch[key] = modifiedValue;
+      continue;
+    }
+    if (kindOf(originalValue) !== kindOf(modifiedValue)) {
+      if (!opts.ignoreChangesAndAdditions) patch[key] = modifiedValue;
+      continue;
+    }
+    const field = lookupPatchField(schema, key);
+    const retainKeys = (field.strategy ?? '').split(',').includes('retainKeys');
+    if (isMap(originalValue)) {
+      if (strategyOf(field) === replaceDirective) {
+        if (!opts.ignoreChangesAndAdditions) patch[key] = modifiedValue;
+      } else {
+        const pv = diffMaps(originalValue, modifiedValue as JSONMap, field.schema, { ...opts, buildRetainKeysDirective: retainKeys });
+        if (Object.keys(pv).length > 0) patch[key] = pv;
+      }
+    } else if (Array.isArray(originalValue)) {
+      if (strategyOf(field) === mergeDirective) {
+        const { add, del, order } = diffLists(originalValue, modifiedValue as unknown[], field.schema, field.mergeKey ?? '', {
+          ...opts,
+          buildRetainKeysDirective: retainKeys,
+        });
+        if (add.length > 0) patch[key] = add;
+        if (del.length > 0) patch[`${deleteFromPrimitiveListDirectivePrefix}/${key}`] = del;
+        if (order.length > 0) patch[`${setElementOrderDirectivePrefix}/${key}`] = order;
+      } else {
+        replacePatchFieldIfNotEqual(key, originalValue, modifiedValue, patch, opts);
+      }
+    } else {
+      replacePatchFieldIfNotEqual(key, originalValue, modifiedValue, patch, opts);
+    }
+  }
+  if (!opts.ignoreDeletions) {
+    for (const key of Object.keys(original)) if (!has(modified, key)) patch[key] = null;
+  }
+  if (retainKeysList.length > 0 && (Object.keys(patch).length > 0 || hasAdditionalNewField(original, modified))) {
+    patch[retainKeysDirective] = sortScalarsInPlace(retainKeysList);
+  }
+  return patch;
+}
+
+function diffLists(
+  original: unknown[],
+  modified: unknown[],
+  elemSchema: PatchSchema | undefined,
+  mergeKey: string,
+  opts: DiffOptions,
+): { add: unknown[]; del: unknown[]; order: unknown[] } {
+  if (original.length === 0) {
+    if (modified.length === 0 || opts.ignoreChangesAndAdditions) return { add: [], del: [], order: [] };
+    return { add: modified, del: [], order: [] };
+  }
+  const kind = sliceElementKind(original, modified);
+  if (kind === 'slice') throw new StrategicMergePatchError('lists of lists are not supported');
+  if (kind === 'map') {
+    const { patch, deletions } = diffListsOfMaps(original, modified, elemSchema, mergeKey, opts);
+    let patchList = normalizeSliceOrder(patch, modified, mergeKey, kind);
+    const orderSame = isOrderSame(original, modified, mergeKey);
+    patchList = [...patchList, ...deletions];
+    let order: unknown[] = [];
+    if (
+      opts.setElementOrder &&
+      ((!opts.ignoreChangesAndAdditions && (patchList.length > 0 || !orderSame)) || (!opts.ignoreDeletions && patchList.length > 0))
+    ) {
+      order = modified.map((v) => ({ [mergeKey]: (v as JSONMap)[mergeKey] }));
+    }
+    return { add: patchList, del: [], order };
+  }
+  const { add, del } = diffListsOfScalars(original, modified, opts);
+  const patchList = normalizeSliceOrder(add, modified, mergeKey, kind);
+  let order: unknown[] = [];
+  // upstream compares after sorting `original` in place (diffListsOfScalars)
+  if (opts.setElementOrder && ((!opts.ignoreDeletions && del.length > 0) || (!opts.ignoreChangesAndAdditions && !jsonDeepEqual(original, modified)))) {
+    order = modified;
+  }
+  return { add: patchList, del, order };
+}
+
+function isOrderSame(original: unknown[], modified: unknown[], mergeKey: string): boolean {
+  if (original.length !== modified.length) return false;
+  for (let i = 0; i < modified.length; i++) if (!mergeKeyValueEqual(original[i], modified[i], mergeKey)) return false;
+  return true;
+}
+
+function diffListsOfScalars(original: unknown[], modified: unknown[], opts: DiffOptions): { add: unknown[]; del: unknown[] } {
+  const o = sortScalarsInPlace(original);
+  const m = sortScalarsInPlace([...modified]);
+  let oi = 0;
+  let mi = 0;
+  const add: unknown[] = [];
+  let del: unknown[] = [];
+  while (oi < o.length || mi < m.length) {
+    const oIn = oi < o.length;
+    const mIn = mi < m.length;
+    const os = oIn ? goScalarString(o[oi]) : '';
+    const ms = mIn ? goScalarString(m[mi]) : '';
+    if (oIn && mIn && os === ms) {
+      oi++;
+      mi++;
+    } else if (!oIn || (oIn && mIn && os > ms)) {
+      if (!opts.ignoreChangesAndAdditions) add.push(m[mi]);
+      mi++;
+    } else {
+      if (!opts.ignoreDeletions) del.push(o[oi]);
+      oi++;
+    }
+  }
+  const n = deduplicateScalarsInPlace(del);
+  del = del.slice(0, n);
+  return { add, del };
+}
+
+function diffListsOfMaps(
+  original: unknown[],
+  modified: unknown[],
+  elemSchema: PatchSchema | undefined,
+  mergeKey: string,
+  opts: DiffOptions,
+): { patch: unknown[]; deletions: unknown[] } {
+  const patch: unknown[] = [];
+  const deletions: unknown[] = [];
+  const keyOf = (v: unknown): unknown => {
+    if (!isMap(v)) throw errBadArgType('map', v);
+    if (!has(v, mergeKey)) throw errNoMergeKey(v, mergeKey);
+    return v[mergeKey];
+  };
+  original.forEach(keyOf);
+  modified.forEach(keyOf);
+  const os = sortMapsByMergeKey(original, mergeKey);
+  const ms = sortMapsByMergeKey(modified, mergeKey);
+  let oi = 0;
+  let mi = 0;
+  while (oi < os.length || mi < ms.length) {
+    const oIn = oi < os.length;
+    const mIn = mi < ms.length;
+    const ok = oIn ? goScalarString(keyOf(os[oi])) : '';
+    const mk = mIn ? goScalarString(keyOf(ms[mi])) : '';
+    if (oIn && mIn && ok === mk) {
+      const pv = diffMaps(os[oi] as JSONMap, ms[mi] as JSONMap, elemSchema, opts);
+      if (Object.keys(pv).length > 0) {
+        pv[mergeKey] = keyOf(ms[mi]);
+        patch.push(pv);
+      }
+      oi++;
+      mi++;
+    } else if (!oIn || (oIn && mIn && ok > mk)) {
+      if (!opts.ignoreChangesAndAdditions) patch.push(ms[mi]);
+      mi++;
+    } else {
+      if (!opts.ignoreDeletions) deletions.push({ [mergeKey]: keyOf(os[oi]), [directiveMarker]: deleteDirective });
+      oi++;
+    }
+  }
+  return { patch, deletions };
+}
+
+/**
+ * `CreateTwoWayMergePatch(original, modified)`: a strategic merge patch that turns `original` into `modified` when
+ * applied with {@link strategicMergePatch} (null for removed fields, `$patch: delete` entries for removed list items,
+ * `$deleteFromPrimitiveList/…` and `$setElementOrder/…` for merged lists, `$retainKeys` for retainKeys fields).
+ * Inputs are not modified. Used for status patches (kubelet, controllers), as upstream does.
+ * @throws StrategicMergePatchError for lists missing their merge key or mixing element types.
+ */
+export function createTwoWayMergePatch(
+  original: JSONMap | null | undefined,
+  modified: JSONMap | null | undefined,
+  schema: PatchSchema | undefined,
+): JSONMap {
+  return diffMaps(deepCopy(original ?? {}), deepCopy(modified ?? {}), schema, { setElementOrder: true });
+}
+
+/** The three-way patch would overwrite changes made between `original` and `current` (overwrite=false). */
+export class StrategicMergePatchConflictError extends StrategicMergePatchError {
+  constructor(patch: JSONMap, changed: JSONMap) {
+    super(`patch:\n${JSON.stringify(patch)}\nconflicts with changes made from original to current:\n${JSON.stringify(changed)}\n`);
+    this.name = 'StrategicMergePatchConflictError';
+  }
+}
+
+/**
+ * `CreateThreeWayMergePatch(original, modified, current, overwrite)`: what `kubectl apply` sends. The patch holds
+ * the changes from `current` (live) to `modified` (new config) without deletions, plus the deletions from
+ * `original` (last-applied) to `modified`.
+ * @param overwrite when false, throws {@link StrategicMergePatchConflictError} if the patch touches a field that was
+ *   changed differently between original and current
+ */
+export function createThreeWayMergePatch(
+  original: JSONMap | null | undefined,
+  modified: JSONMap | null | undefined,
+  current: JSONMap | null | undefined,
+  schema: PatchSchema | undefined,
+  overwrite = true,
+): JSONMap {
+  const o = deepCopy(original ?? {});
+  const m = deepCopy(modified ?? {});
+  const c = deepCopy(current ?? {});
+  const delta = diffMaps(c, m, schema, { ignoreDeletions: true, setElementOrder: true });
+  const deletions = diffMaps(o, m, schema, { setElementOrder: true, ignoreChangesAndAdditions: true });
+  const patch = mergeMap(deletions, delta, schema, { mergeParallelList: false, ignoreUnmatchedNulls: false, capOf: (n) => n });
+  if (!overwrite) {
+    const changed = diffMaps(o, c, schema, {});
+    if (mergingMapsHaveConflicts(patch, changed, schema)) throw new StrategicMergePatchConflictError(patch, changed);
+  }
+  return patch;
+}
+
+/**
+ * `MergingMapsHaveConflicts`: true when the two patches change an overlapping key differently (strategic-merge aware:
+ * merge lists compare items by merge key, merged scalar lists never conflict).
+ */
+export function mergingMapsHaveConflicts(left: JSONMap, right: JSONMap, schema: PatchSchema | undefined): boolean {
+  return fieldsHaveConflicts(left, right, schema, '', '');
+}
+
+function fieldsHaveConflicts(left: unknown, right: unknown, schema: PatchSchema | undefined, strategy: string, mergeKey: string): boolean {
+  if (isMap(left)) {
+    if (!isMap(right)) return true;
+    const lm = has(left, directiveMarker);
+    const rm = has(right, directiveMarker);
+    if (lm || rm) {
+      if (lm !== rm) return true;
+      if (left[directiveMarker] !== right[directiveMarker]) return true;
+    }
+    if (strategy === replaceDirective) return false;
+    for (const [key, lv] of Object.entries(left)) {
+      if (key === directiveMarker || key === retainKeysDirective || !has(right, key)) continue;
+      const f = lookupPatchField(schema, key);
+      if (fieldsHaveConflicts(lv, right[key], f.schema, strategyOf(f), f.mergeKey ?? '')) return true;
+    }
+    return false;
+  }
+  if (Array.isArray(left)) {
+    if (!Array.isArray(right)) return true;
+    const kind = sliceElementKind(left, right);
+    if (strategy === mergeDirective) {
+      if (kind !== 'map') return false;
+      const toMap = (l: unknown[]) => {
+        const out = new Map<string, unknown>();
+        for (const v of l) {
+          if (!isMap(v)) throw new StrategicMergePatchError(`invalid element type in merging list:${goString(l)}`);
+          if (!has(v, mergeKey)) throw new StrategicMergePatchError(`cannot find merge key \`${mergeKey}\` in merging list element:${goString(v)}`);
+          out.set(`${kindOf(v[mergeKey])}:${goScalarString(v[mergeKey])}`, v);
+        }
+        return out;
+      };
+      const lm = toMap(left);
+      const rm = toMap(right);
+      for (const [k, lv] of lm) if (rm.has(k) && fieldsHaveConflicts(lv, rm.get(k), schema, '', '')) return true;
+      return false;
+    }
+    if (left.length !== right.length) return true;
+    let l = left;
+    let r = right;
+    if (kind !== 'map') {
+      l = sortScalarsInPlace([...left]);
+      l = l.slice(0, deduplicateScalarsInPlace(l));
+      sortScalarsInPlace(l);
+      r = sortScalarsInPlace([...right]);
+      r = r.slice(0, deduplicateScalarsInPlace(r));
+      sortScalarsInPlace(r);
+    }
+    for (let i = 0; i < l.length; i++) if (fieldsHaveConflicts(l[i], r[i], schema, '', '')) return true;
+    return false;
+  }
+  return !jsonDeepEqual(left, right);
 }
