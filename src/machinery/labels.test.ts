@@ -107,3 +107,31 @@ describe('selector helpers', () => {
     assert.equal(parse('a!=b').requiresExactMatch('a'), undefined);
   });
 });
+
+describe('label-set helpers', () => {
+  test('equal / conflict / merge', async () => {
+    const { labelsEqual, labelsConflict, mergeLabels } = await import('./labels.ts');
+    assert.equal(labelsEqual({ a: '1' }, { a: '1' }), true);
+    assert.equal(labelsEqual({ a: '1' }, { a: '1', b: '2' }), false);
+    assert.equal(labelsConflict({ a: '1' }, { a: '2' }), true);
+    assert.equal(labelsConflict({ a: '1' }, { b: '2' }), false);
+    assert.deepEqual(mergeLabels({ a: '1', b: '1' }, { b: '2' }), { a: '1', b: '2' });
+  });
+  test('clone and add label / selector', async () => {
+    const { cloneAndAddLabel, cloneSelectorAndAddLabel, selectorHasLabel, cloneAndRemoveLabel } = await import('./labels.ts');
+    const l = { app: 'web' };
+    assert.deepEqual(cloneAndAddLabel(l, 'pod-template-hash', 'abc'), { app: 'web', 'pod-template-hash': 'abc' });
+    assert.deepEqual(l, { app: 'web' });
+    assert.equal(cloneAndAddLabel(l, '', 'x'), l);
+    assert.deepEqual(cloneAndRemoveLabel({ a: '1', b: '2' }, 'a'), { b: '2' });
+    const sel = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }] };
+    const out = cloneSelectorAndAddLabel(sel, 'pod-template-hash', 'abc');
+    assert.deepEqual(out, {
+      matchLabels: { app: 'web', 'pod-template-hash': 'abc' },
+      matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }],
+    });
+    assert.notEqual(out.matchExpressions![0].values, sel.matchExpressions[0].values);
+    assert.equal(selectorHasLabel(out, 'pod-template-hash'), true);
+    assert.equal(selectorHasLabel(sel, 'pod-template-hash'), false);
+  });
+});

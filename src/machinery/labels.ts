@@ -605,3 +605,59 @@ export function labelSelectorAsMap(ps: LabelSelectorLike | null | undefined): La
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// label-set helpers (labels.Equals/Merge/Conflicts and k8s.io/kubernetes/pkg/util/labels)
+// ---------------------------------------------------------------------------------------------
+
+/** `labels.Equals`: same keys with the same values. */
+export function labelsEqual(a: Labels | null | undefined, b: Labels | null | undefined): boolean {
+  const x = a ?? {};
+  const y = b ?? {};
+  const kx = Object.keys(x);
+  return kx.length === Object.keys(y).length && kx.every((k) => Object.prototype.hasOwnProperty.call(y, k) && y[k] === x[k]);
+}
+
+/** `labels.Conflicts`: some key present in both with different values. */
+export function labelsConflict(a: Labels | null | undefined, b: Labels | null | undefined): boolean {
+  const x = a ?? {};
+  const y = b ?? {};
+  return Object.keys(x).some((k) => Object.prototype.hasOwnProperty.call(y, k) && y[k] !== x[k]);
+}
+
+/** `labels.Merge`: a new set with a's labels overridden/extended by b's. */
+export function mergeLabels(a: Labels | null | undefined, b: Labels | null | undefined): Labels {
+  return { ...(a ?? {}), ...(b ?? {}) };
+}
+
+/** `labelsutil.CloneAndAddLabel`: a copy with `key=value` added; the input itself when `key` is empty. */
+export function cloneAndAddLabel(labels: Labels | null | undefined, key: string, value: string): Labels {
+  if (!key) return labels ?? {};
+  return { ...(labels ?? {}), [key]: value };
+}
+
+/** `labelsutil.CloneAndRemoveLabel`: a copy without `key`; the input itself when `key` is empty. */
+export function cloneAndRemoveLabel(labels: Labels | null | undefined, key: string): Labels {
+  if (!key) return labels ?? {};
+  const out = { ...(labels ?? {}) };
+  delete out[key];
+  return out;
+}
+
+/**
+ * `labelsutil.CloneSelectorAndAddLabel`: a deep copy of a LabelSelector with `key=value` added to matchLabels
+ * (how the Deployment controller adds `pod-template-hash`); the input itself when `key` is empty.
+ */
+export function cloneSelectorAndAddLabel(selector: LabelSelectorLike | null | undefined, key: string, value: string): LabelSelectorLike {
+  if (!key) return selector ?? {};
+  const out: LabelSelectorLike = { matchLabels: { ...(selector?.matchLabels ?? {}), [key]: value } };
+  if (selector?.matchExpressions) {
+    out.matchExpressions = selector.matchExpressions.map((e) => ({ ...e, ...(e.values ? { values: [...e.values] } : {}) }));
+  }
+  return out;
+}
+
+/** `labelsutil.SelectorHasLabel`: matchLabels has a non-empty value for `key`. */
+export function selectorHasLabel(selector: LabelSelectorLike | null | undefined, key: string): boolean {
+  return (selector?.matchLabels?.[key] ?? '').length > 0;
+}
