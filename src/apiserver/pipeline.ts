@@ -158,10 +158,10 @@ export class Pipeline {
     const obj = body as KubeObject;
     const gv = ri.group ? `${ri.group}/${ri.version}` : ri.version;
     if (obj.kind !== undefined && obj.kind !== expectKind) {
-      throw newBadRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expectKind})`);
+      throw newBadRequest(`the kind in the data (${typeof obj.kind === 'string' ? obj.kind : JSON.stringify(obj.kind)}) does not match the expected kind (${expectKind})`);
     }
     if (obj.apiVersion !== undefined && expectKind === ri.kind && obj.apiVersion !== gv) {
-      throw newBadRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${gv})`);
+      throw newBadRequest(`the API version in the data (${typeof obj.apiVersion === 'string' ? obj.apiVersion : JSON.stringify(obj.apiVersion)}) does not match the expected API version (${gv})`);
     }
     if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
       throw newBadRequest('metadata must be an object');
@@ -209,6 +209,14 @@ export class Pipeline {
   async create(ctx: RequestContext, ri: ResourceInfo, namespace: string | undefined, body: unknown, params: WriteParams = {}): Promise<WriteResult> {
     if (ri.namespaced && !namespace) throw newNotFound({ group: ri.group, resource: ri.resource }, '');
     if (!ri.verbs.includes('create')) throw methodNotAllowed(ri, 'create');
+    if (ri.group === '' && ri.resource === 'bindings') {
+      // Legacy POST namespaces/<ns>/bindings: the same as pods/<name>/binding (pkg/registry/core/pod/storage BindingREST).
+      const pods = this.find('', 'v1', 'pods');
+      const name = (body as KubeObject | null)?.metadata?.name;
+      if (!pods || typeof name !== 'string' || !name) throw newBadRequest('a Binding must name the pod in metadata.name');
+      const r = await this.createSubresource(ctx, pods, namespace, name, 'binding', body, params);
+      return { object: r.body, created: true };
+    }
     const { obj, warnings } = this.decodeObject(ri, body, params);
     const created = await guardDecode(async () => {
       ri.strategy.defaults(obj);

@@ -31,6 +31,8 @@ import { partialObjectMetadata, tableContentType, toTable } from './handlers/tab
 import { MAX_REQUEST_BODY_BYTES, asListOptions, deleteOptionsFrom, listOptionsFromQuery, readBody, toStatus, writeError, writeJSON, writeParamsFromQuery } from './handlers/http-util.ts';
 import { bridgeExec, kubeletFor, newExecWebSocketServer, offersChannelProtocol, rejectUpgrade, serveLogs, defaultContainer } from './handlers/pods.ts';
 import { newInProcessClient } from '../client/in-process.ts';
+import { RESOURCES } from '../api/resource-table.ts';
+import { realMachinery } from './machinery-real.ts';
 
 /** `/version` body (`version.Info`). */
 export interface VersionInfo {
@@ -55,9 +57,9 @@ export interface APIServerOptions {
   /** Overrides of the /version body. Default minor "32" (makes the kubectl dispatcher run its built-in 1.32). */
   version?: Partial<VersionInfo>;
   /** The served resources (default: src/api/resource-table.ts RESOURCES). */
-  resources: ResourceInfo[];
+  resources?: ResourceInfo[];
   /** Machinery bindings (default: src/apiserver/machinery-real.ts). */
-  machinery: MachineryDeps;
+  machinery?: MachineryDeps;
   /** Extra admission plugins, run after NamespaceLifecycle. */
   admission?: AdmissionPlugin[];
   /** Request body limit in bytes (default 3 MiB). */
@@ -119,7 +121,7 @@ export class APIServer {
     this.maxBodyBytes = opts.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
     const chain = new AdmissionChain();
-    this.pipeline = new Pipeline(opts.resources, opts.backend, opts.machinery, chain, opts.watchCache ?? true);
+    this.pipeline = new Pipeline(opts.resources ?? RESOURCES, opts.backend, opts.machinery ?? realMachinery(), chain, opts.watchCache ?? true);
     chain.add(new NamespaceLifecycle((name) => this.pipeline.getNamespace(name)));
     for (const p of opts.admission ?? []) chain.add(p);
     this.ready = this.pipeline.start();
