@@ -219,6 +219,22 @@ describe('reuse and sharing, counted on a fake registry', () => {
     assert.equal(existsSync(rootfs), false);
   });
 
+  test('two stores on one root (agent + `skiff images import`) do not lose each other’s records; a dead holder’s lock is broken', async () => {
+    const root = mkdtempSync(join(work, 'store-'));
+    const deadPid = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+    writeFileSync(join(root, 'index.json.lock'), String(deadPid));
+    const a = new ImageStore(root);
+    const b = new ImageStore(root);
+    await Promise.all([a.importImage(archive), b.pullImage(`${reg.host}/web:2`), b.pullImage(`${reg.host}/web:1`)]);
+    const seen = await new ImageStore(root).listImages();
+    const byId = Object.fromEntries(seen.map((i) => [i.id, [...i.repoTags].sort()]));
+    assert.deepEqual(byId, {
+      [v1.configDigest]: [`${reg.host}/web:1`, 'skiff.local/web:1'].sort(),
+      [v2.configDigest]: [`${reg.host}/web:2`, 'skiff.local/web:2'].sort(),
+    });
+    assert.equal(existsSync(join(root, 'index.json.lock')), false);
+  });
+
   test('a corrupted layer fails the pull with a digest error and leaves no image', async () => {
     const root = mkdtempSync(join(work, 'store-'));
     const store = new ImageStore(root);

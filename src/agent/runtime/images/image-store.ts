@@ -118,6 +118,16 @@ export interface PullTimings {
 
 const hex = (digest: string) => digest.slice('sha256:'.length);
 
+/** True when a process with this pid exists (signal 0; EPERM counts as alive). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Removes Docker's `Entrypoint: [""]` placeholder and other empty defaults. */
 function normalizeConfig(c: OciImageConfig | undefined): OciImageConfig {
   const out: OciImageConfig = { ...(c ?? {}) };
@@ -181,11 +191,18 @@ export class ImageStore implements ImageService {
     this.initialized ??= (async () => {
       await mkdir(join(this.root, 'rootfs'), { recursive: true });
       await mkdir(join(this.root, 'tmp'), { recursive: true });
-      // Leftovers of interrupted unpacks/imports.
+      // Leftovers of interrupted unpacks/imports: their names carry the pid of the process that
+      // made them; only dead processes' leftovers go (another process may share the root).
+      const leftover = (n: string) => {
+        const m = /^(?:\.tmp|import)-(\d+)-/.exec(n);
+        return m !== null && !pidAlive(Number(m[1]));
+      };
       for (const n of await readdir(join(this.root, 'rootfs'))) {
-        if (n.startsWith('.tmp-')) await rm(join(this.root, 'rootfs', n), { recursive: true, force: true });
+        if (leftover(n)) await rm(join(this.root, 'rootfs', n), { recursive: true, force: true });
       }
-      for (const n of await readdir(join(this.root, 'tmp'))) await rm(join(this.root, 'tmp', n), { recursive: true, force: true });
+      for (const n of await readdir(join(this.root, 'tmp'))) {
+        if (leftover(n)) await rm(join(this.root, 'tmp', n), { recursive: true, force: true });
+      }
       await this.reload();
     })();
     return this.initialized;
@@ -208,28 +225,64 @@ export class ImageStore implements ImageService {
     this.indexStamp = stamp;
   }
 
-  /** Runs `fn` on a fresh copy of the index under the store's lock, then writes it atomically. */
+  /**
+   * Runs `fn` on a fresh copy of the index under the store's locks (in-process chain + the
+   * `index.json.lock` file, so `skiff images import` and a running agent do not lose each other's
+   * writes), then writes it atomically (temp file, fsync, rename).
+   */
   private mutate<T>(fn: (idx: IndexFile) => T): Promise<T> {
-    const run = async () => {
-      await this.init();
-      await this.reload();
-      const result = fn(this.index);
-      const tmp = `${this.indexPath}.${randomBytes(4).toString('hex')}.tmp`;
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(JSON.stringify(this.index, null, 1));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.indexPath);
-      const st = await stat(this.indexPath);
-      this.indexStamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
-      return result;
-    };
+    const run = () =>
+      this.withFileLock(async () => {
+        await this.init();
+        await this.reload();
+        const next = structuredClone(this.index);
+        const result = fn(next);
+        const tmp = `${this.indexPath}.${randomBytes(4).toString('hex')}.tmp`;
+        const fh = await open(tmp, 'w');
+        try {
+          await fh.writeFile(JSON.stringify(next, null, 1));
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, this.indexPath);
+        const st = await stat(this.indexPath);
+        this.index = next;
+        this.indexStamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+        return result;
+      });
     const p = this.chain.then(run, run);
     this.chain = p.catch(() => {});
     return p;
+  }
+
+  /** Holds `<root>/index.json.lock` (O_EXCL, holder's pid inside; a dead holder's lock is broken) around `fn`. */
+  private async withFileLock<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.indexPath}.lock`;
+    await mkdir(this.root, { recursive: true });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const fh = await open(lock, 'wx');
+        await fh.writeFile(String(process.pid));
+        await fh.close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+        if (pid > 0 && !pidAlive(pid)) {
+          await rm(lock, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) throw new Error(`image store ${this.root} is locked by pid ${pid || '?'} (${lock})`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   private async records(): Promise<ImageRecord[]> {
@@ -370,7 +423,7 @@ export class ImageStore implements ImageService {
     let p = this.unpacks.get(id);
     if (!p) {
       p = (async () => {
-        const tmp = join(this.root, 'rootfs', `.tmp-${hex(id).slice(0, 16)}-${randomBytes(4).toString('hex')}`);
+        const tmp = join(this.root, 'rootfs', `.tmp-${process.pid}-${hex(id).slice(0, 16)}-${randomBytes(4).toString('hex')}`);
         try {
           const applied = await unpackLayers(
             tmp,
@@ -381,7 +434,14 @@ export class ImageStore implements ImageService {
             })),
             this.opts.extractor,
           );
-          await rename(tmp, dir);
+          try {
+            await rename(tmp, dir);
+          } catch (err) {
+            // Another process (sharing the root) unpacked the same image first: keep theirs.
+            const code = (err as NodeJS.ErrnoException).code;
+            if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !existsSync(dir)) throw err;
+            await rm(tmp, { recursive: true, force: true });
+          }
           return applied.reduce((n, a) => n + a.size, 0);
         } catch (err) {
           await rm(tmp, { recursive: true, force: true });
@@ -510,7 +570,7 @@ export class ImageStore implements ImageService {
    */
   async importImage(tarPath: string): Promise<Image[]> {
     await this.init();
-    const dir = await mkdtemp(join(this.root, 'tmp', 'import-'));
+    const dir = await mkdtemp(join(this.root, 'tmp', `import-${process.pid}-`));
     this.activeOps++;
     try {
       try {
