@@ -1,16 +1,17 @@
 /**
- * Minimal label/field selector matching for the client side (FakeClient filtering, informer
- * listers, controllers' `LabelSelectorAsSelector`). Kept self-contained so src/client does not wait
- * on src/machinery/labels.ts; semantics follow k8s.io/apimachinery/pkg/labels (selector.go) and
- * pkg/apis/meta/v1/helpers.go (LabelSelectorAsSelector) for the operators kubectl sends:
- * `=`, `==`, `!=`, `in (…)`, `notin (…)`, `key`, `!key`.
+ * Label/field selector matching for the client side (FakeClient filtering, informer listers,
+ * controllers' `LabelSelectorAsSelector`). Parsing and LabelSelector conversion delegate to
+ * src/machinery/labels.ts (k8s.io/apimachinery/pkg/labels semantics and validation); this module
+ * adapts them to a small `Selector` shape (`matches`, `empty`, `requirements`) and adds the
+ * field-selector helpers.
  */
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import * as labels from '../machinery/labels.ts';
 
 /** One parsed requirement, as upstream `labels.Requirement`. */
 export interface Requirement {
   key: string;
-  operator: 'in' | 'notin' | 'exists' | '!' | '=' | '!=';
+  operator: 'in' | 'notin' | 'exists' | '!' | '=' | '!=' | 'gt' | 'lt';
   values: string[];
 }
 
@@ -46,6 +47,13 @@ function matchRequirement(r: Requirement, labels: Record<string, string>): boole
       return has;
     case '!':
       return !has;
+    case 'gt':
+    case 'lt': {
+      if (!has) return false;
+      const a = Number(v);
+      const b = Number(r.values[0]);
+      return r.operator === 'gt' ? a > b : a < b;
+    }
   }
 }
 
@@ -63,6 +71,10 @@ function reqString(r: Requirement): string {
       return r.key;
     case '!':
       return `!${r.key}`;
+    case 'gt':
+      return `${r.key}>${r.values[0]}`;
+    case 'lt':
+      return `${r.key}<${r.values[0]}`;
   }
 }
 
@@ -80,77 +92,56 @@ export function selectorFromRequirements(reqs: Requirement[]): Selector {
 /** Selector matching everything (upstream `labels.Everything()`). */
 export const everything: Selector = selectorFromRequirements([]);
 
-/** Splits on commas that are not inside parentheses. */
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
+function opOf(op: string): Requirement['operator'] {
+  switch (op) {
+    case '=':
+    case '==':
+      return '=';
+    case '!=':
+      return '!=';
+    case 'in':
+    case 'notin':
+    case 'exists':
+    case '!':
+      return op;
+    default:
+      throw new Error(`unsupported selector operator ${op}`);
   }
-  if (cur.trim() !== '' || out.length) out.push(cur);
-  return out.map((x) => x.trim()).filter((x) => x !== '');
+}
+
+/** Adapts a machinery/labels Selector (gt/lt requirements are matched by it, reported as-is). */
+function wrap(sel: labels.Selector): Selector {
+  if (labels.isNothing(sel)) return nothingSelector;
+  const reqs = sel.requirements().requirements.map((r) => ({
+    key: r.key,
+    operator: (r.operator === 'gt' || r.operator === 'lt' ? r.operator : opOf(r.operator)) as Requirement['operator'],
+    values: [...r.values],
+  }));
+  return {
+    requirements: reqs,
+    empty: sel.empty(),
+    matches: (l) => sel.matches(l ?? {}),
+    toString: () => sel.toString(),
+  };
 }
 
 /**
- * Parses a label selector string (`app=web,tier!=db,env in (a,b),!legacy`).
- * @throws Error with a message on malformed input (callers map it to 400 BadRequest).
+ * Parses a label selector string (`app=web,tier!=db,env in (a,b),!legacy`) with upstream's parser
+ * and validation (machinery/labels.ts `parse`).
+ * @throws Error with upstream's message on malformed input (callers map it to 400 BadRequest).
  */
 export function parseSelector(s: string | undefined | null): Selector {
   if (!s || !s.trim()) return everything;
-  const reqs: Requirement[] = [];
-  for (const part of splitTop(s)) {
-    let m: RegExpMatchArray | null;
-    if ((m = part.match(/^([^\s!=()]+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
-      const values = m[3].split(',').map((x) => x.trim()).filter((x, i, a) => x !== '' || a.length === 1);
-      reqs.push({ key: m[1], operator: m[2] as 'in' | 'notin', values });
-    } else if ((m = part.match(/^([^\s!=()]+)\s*!=\s*([^\s!=(),]*)$/))) {
-      reqs.push({ key: m[1], operator: '!=', values: [m[2]] });
-    } else if ((m = part.match(/^([^\s!=()]+)\s*==?\s*([^\s!=(),]*)$/))) {
-      reqs.push({ key: m[1], operator: '=', values: [m[2]] });
-    } else if ((m = part.match(/^!\s*([^\s!=()]+)$/))) {
-      reqs.push({ key: m[1], operator: '!', values: [] });
-    } else if ((m = part.match(/^([^\s!=()]+)$/))) {
-      reqs.push({ key: m[1], operator: 'exists', values: [] });
-    } else {
-      throw new Error(`unable to parse requirement: ${JSON.stringify(part)}`);
-    }
-  }
-  return selectorFromRequirements(reqs);
+  return wrap(labels.parse(s));
 }
 
 /**
  * `metav1.LabelSelectorAsSelector`: undefined/null → Nothing; `{}` → Everything; matchLabels +
  * matchExpressions (In, NotIn, Exists, DoesNotExist) otherwise.
- * @throws Error for an unknown operator or In/NotIn without values.
+ * @throws Error for an unknown operator or an invalid requirement.
  */
 export function labelSelectorAsSelector(ls: LabelSelector | undefined | null): Selector {
-  if (ls === undefined || ls === null) return nothingSelector;
-  const reqs: Requirement[] = [];
-  for (const [k, v] of Object.entries(ls.matchLabels ?? {})) reqs.push({ key: k, operator: '=', values: [v] });
-  for (const e of ls.matchExpressions ?? []) {
-    switch (e.operator) {
-      case 'In':
-      case 'NotIn':
-        if (!e.values?.length) throw new Error(`for '${e.operator}' operator, values set can't be empty`);
-        reqs.push({ key: e.key, operator: e.operator === 'In' ? 'in' : 'notin', values: [...e.values] });
-        break;
-      case 'Exists':
-        reqs.push({ key: e.key, operator: 'exists', values: [] });
-        break;
-      case 'DoesNotExist':
-        reqs.push({ key: e.key, operator: '!', values: [] });
-        break;
-      default:
-        throw new Error(`"${e.operator}" is not a valid label selector operator`);
-    }
-  }
-  return selectorFromRequirements(reqs);
+  return wrap(labels.labelSelectorAsSelector(ls as Parameters<typeof labels.labelSelectorAsSelector>[0]));
 }
 
 /** One field selector term: `path=value` or `path!=value`. */
