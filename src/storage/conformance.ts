@@ -127,6 +127,29 @@ export function runBackendConformance(name: string, factory: () => Promise<Backe
       assert.equal(await b.count('/registry/pods/'), 1);
     }));
 
+    test('concurrent writes racing on one key: exactly one wins, the others fail cleanly', withBackend(async (b) => {
+      const creates = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => b.create('/registry/race/k', `c${i}`)));
+      const created = creates.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<Backend['create']>>>[];
+      assert.equal(created.length, 1);
+      for (const r of creates) {
+        if (r.status === 'rejected') assert.ok(r.reason instanceof StorageError && r.reason.code === 'KeyExists');
+      }
+      const base = created[0].value;
+      const updates = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => b.update('/registry/race/k', `u${i}`, base.modRevision)));
+      const won = updates.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<Backend['update']>>>[];
+      assert.equal(won.length, 1);
+      for (const r of updates) {
+        if (r.status === 'rejected') {
+          assert.ok(r.reason instanceof StorageError && r.reason.code === 'Conflict');
+          assert.equal(r.reason.current?.modRevision, won[0].value.modRevision);
+        }
+      }
+      assert.deepEqual(await b.get('/registry/race/k'), won[0].value);
+      const dels = await Promise.allSettled([b.delete('/registry/race/k'), b.delete('/registry/race/k')]);
+      assert.equal(dels.filter((r) => r.status === 'fulfilled').length, 1);
+      assert.equal(await b.get('/registry/race/k'), undefined);
+    }));
+
     test('revisions strictly increase across keys and operations', withBackend(async (b) => {
       const revs: number[] = [];
       for (let i = 0; i < 20; i++) revs.push((await b.create(`/registry/k/${i % 7}-${i}`, `${i}`)).modRevision);
