@@ -81,3 +81,14 @@ describe('quantity arithmetic', () => {
     assert.throws(() => parseQuantity('1i'), /unable to parse quantity's suffix/);
   });
 });
+
+describe('canonicalizeQuantity', () => {
+  test('values as kubectl would show them after a round trip', async () => {
+    const { canonicalizeQuantity } = await import('./quantity.ts');
+    // expectations from quantities.json canonical cases (0.5 -> 500m, 1024Mi -> 1Gi) and a bare JSON number
+    assert.equal(canonicalizeQuantity('0.5'), '500m');
+    assert.equal(canonicalizeQuantity('1024Mi'), '1Gi');
+    assert.equal(canonicalizeQuantity(2), '2');
+    assert.throws(() => canonicalizeQuantity('abc'), QuantityError);
+  });
+});

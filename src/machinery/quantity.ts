@@ -385,3 +385,12 @@ export function newScaledQuantity(value: number | bigint, scale: number): Quanti
 export function quantityFromJSON(v: string | number): Quantity {
   return parseQuantity(typeof v === 'number' ? String(v) : v);
 }
+
+/**
+ * Canonical string of a quantity-typed JSON value, as upstream stores and returns it after decoding into the typed
+ * object (`"0.5"` → `"500m"`, `1024Mi` → `"1Gi"`, bare number `2` → `"2"`).
+ * @throws QuantityError for malformed strings.
+ */
+export function canonicalizeQuantity(v: string | number): string {
+  return quantityFromJSON(v).toString();
+}
