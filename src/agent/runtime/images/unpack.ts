@@ -308,8 +308,11 @@ export async function applyLayer(root: string, layer: LayerFile, extractor: Extr
     // and GNU tar itself refuses `..` members and defers absolute/`..` symlinks until the end, so
     // scanning (validation + diff_id) and extracting can run in parallel; a failed scan still fails
     // the layer (callers discard the directory).
-    const [scan] = await Promise.all([scanLayer(root, layer), extractGnuTar(root, layer)]);
-    return { diffId: scan.diffId, size: scan.size, entries: scan.entries };
+    // Both always run to completion, so no tar process is left writing after a failure.
+    const [scan, extracted] = await Promise.allSettled([scanLayer(root, layer), extractGnuTar(root, layer)]);
+    if (scan.status === 'rejected') throw scan.reason;
+    if (extracted.status === 'rejected') throw extracted.reason;
+    return { diffId: scan.value.diffId, size: scan.value.size, entries: scan.value.entries };
   }
   const scan = await scanLayer(root, layer);
   await applyWhiteouts(root, scan);
