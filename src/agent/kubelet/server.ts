@@ -155,9 +155,32 @@ export class KubeletServer implements KubeletConnection {
       child.once('error', (e) => reject(newBadRequest(`error forwarding port ${port} to pod ${podName}: ${e.message}`)));
       child.once('exit', () => reject(newBadRequest(`error forwarding port ${port} to pod ${podName}: ${err.replace(/^ERR /, '').trim() || 'relay exited'}`)));
     });
-    const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    duplex.on('close', () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+    // A hand-made Duplex over the relay's stdio: closing it kills the relay, and the relay's own
+    // end/exit ends it, without stray 'Premature close' errors.
+    const duplex = new Duplex({
+      read() {
+        child.stdout.resume();
+      },
+      write(chunk, _enc, cb) {
+        if (child.stdin.destroyed) return cb();
+        child.stdin.write(chunk, (err) => cb(err ?? null));
+      },
+      final(cb) {
+        child.stdin.end();
+        cb();
+      },
+      destroy(err, cb) {
+        if (child.exitCode === null) child.kill('SIGTERM');
+        cb(err);
+      },
+    });
+    child.stdout.on('data', (d: Buffer) => {
+      if (!duplex.push(d)) child.stdout.pause();
+    });
+    child.stdout.on('end', () => duplex.push(null));
+    child.stdin.on('error', () => undefined);
+    child.once('close', () => {
+      if (!child.stdout.readableEnded) duplex.push(null);
     });
     return duplex;
   }
