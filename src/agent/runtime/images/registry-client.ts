@@ -302,7 +302,8 @@ export class RegistryClient {
     const stalled = new RegistryUnavailableError(`failed to fetch blob ${desc.digest}: no data received for ${idleMs / 1000}s`);
     const timer = setTimeout(() => ac.abort(stalled), idleMs);
     try {
-      const res = await this.request(ref, url, {}, false, ac.signal);
+      // identity: a layer is already compressed; fetch must not transparently decode it (digest check).
+      const res = await this.request(ref, url, { 'Accept-Encoding': 'identity' }, false, ac.signal);
       if (res.status === 404) {
         const detail = await errorDetail(res);
         throw new ImageNotFoundError(`failed to fetch blob ${desc.digest} of ${ref.domain}/${ref.path}: not found${detail ? ` (${detail})` : ''}`);
