@@ -113,7 +113,7 @@ test('cacher: afterRevision older than the window (evicted, or before the initia
   const b = SqliteBackend.open(':memory:');
   const first = await b.create(`${P}default/before`, 'x');
   await b.create(`${P}default/before2`, 'y');
-  const cacher = new Cacher(b, P, { capacity: 3 });
+  const cacher = new Cacher(b, P, { capacity: 3, maxCapacity: 3 });
   try {
     await cacher.start();
     const isCompacted = (e: unknown) => e instanceof StorageError && e.code === 'Compacted';
@@ -210,5 +210,37 @@ test('cacher: a throwing watcher is ended; a failed backend watch ends watchers 
   } finally {
     cacher.stop();
     await inner.close();
+  }
+});
+
+test('cacher: the buffer grows instead of evicting fresh events, up to maxCapacity; old events are evicted', async () => {
+  const b = SqliteBackend.open(':memory:');
+  let now = 0;
+  await b.create('/registry/configmaps/default/first', '{}'); // so the start revision is not 0 ("from now")
+  const cacher = new Cacher(b, P, { capacity: 2, maxCapacity: 8, freshMs: 1000, now: () => now });
+  try {
+    await cacher.start();
+    const start = await b.currentRevision();
+    const revs: number[] = [];
+    for (let i = 0; i < 6; i++) revs.push((await b.create(`${P}default/f${i}`, `${i}`)).modRevision);
+    await cacher.waitUntilFresh(revs[5]);
+    // All six are younger than freshMs: the buffer grew (2 → 4 → 8) and still serves from the start.
+    const { c, onEvents } = collector();
+    const w = await cacher.watch(P, start, onEvents);
+    await waitFor(() => c.events.length >= 6, 'six buffered events');
+    w.cancel();
+    // Later events, once the old ones are stale, evict them.
+    now = 5000;
+    for (let i = 6; i < 16; i++) revs.push((await b.create(`${P}default/f${i}`, `${i}`)).modRevision);
+    await cacher.waitUntilFresh(revs[15]);
+    await assert.rejects(cacher.watch(P, start, () => {}), (e: unknown) => e instanceof StorageError && e.code === 'Compacted');
+    const late = collector();
+    const w2 = await cacher.watch(P, revs[7], late.onEvents);
+    await waitFor(() => late.c.events.length >= 8, 'eight newest events');
+    w2.cancel();
+    assert.deepEqual(late.c.events.map((e) => e.revision), revs.slice(8));
+  } finally {
+    cacher.stop();
+    await b.close();
   }
 });

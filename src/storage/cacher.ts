@@ -1,7 +1,8 @@
 /**
  * The apiserver's watch cache, after k8s.io/apiserver/pkg/storage/cacher (`cacher.go`,
  * `watch_cache.go`): one backend watch per resource feeds an in-memory copy of the resource's
- * current state and a bounded ring buffer of recent events, and every client watch/LIST with
+ * current state and a ring buffer of recent events (1000 events, growing up to 102400 rather than
+ * evict events younger than 75 s), and every client watch/LIST with
  * resourceVersion=0 is served from memory instead of the store.
  *
  * Contract
@@ -35,8 +36,14 @@ import { StorageError } from './backend.ts';
 
 /** Options for {@link Cacher}. */
 export interface CacherOptions {
-  /** Ring-buffer capacity in events (of this prefix). Default 1000. */
+  /** Initial ring-buffer capacity in events (of this prefix). Default 1000. */
   capacity?: number;
+  /** The buffer grows (doubling) up to this many events rather than evict events younger than freshMs. Default 102400. */
+  maxCapacity?: number;
+  /** Events younger than this (ms) are not evicted while the buffer can grow. Default 75000 (upstream eventFreshDuration). */
+  freshMs?: number;
+  /** Clock (ms), for tests. Default Date.now. */
+  now?: () => number;
   /** Watch the whole store so `revision()` follows the global revision. Default true. */
   watchAll?: boolean;
   /** Called with errors of the backend watch / relist (the cacher recovers by itself). */
@@ -54,23 +61,41 @@ interface CacheWatcher {
   cancelled: boolean;
 }
 
-/** Fixed-capacity ring buffer of events in revision order. */
+/**
+ * Ring buffer of events in revision order. When full, it grows (doubling, up to `maxCapacity`)
+ * instead of evicting an event younger than `freshMs` — upstream's watch cache likewise resizes so
+ * that at least eventFreshDuration (75 s) of history stays servable.
+ */
 class EventRing {
-  private readonly buf: (WatchEvent | undefined)[];
+  private buf: (WatchEvent | undefined)[];
+  private at: number[];
   private start = 0;
   size = 0;
-  constructor(readonly capacity: number) {
+  constructor(
+    public capacity: number,
+    private readonly maxCapacity: number,
+    private readonly freshMs: number,
+    private readonly now: () => number,
+  ) {
     this.buf = new Array(capacity);
+    this.at = new Array(capacity);
   }
   /** Appends; returns the evicted event, if any. */
   push(e: WatchEvent): WatchEvent | undefined {
+    const now = this.now();
+    if (this.size === this.capacity && this.capacity < this.maxCapacity && now - this.at[this.start] < this.freshMs) {
+      this.grow(Math.min(this.capacity * 2, this.maxCapacity));
+    }
     let evicted: WatchEvent | undefined;
     if (this.size === this.capacity) {
       evicted = this.buf[this.start];
       this.buf[this.start] = e;
+      this.at[this.start] = now;
       this.start = (this.start + 1) % this.capacity;
     } else {
-      this.buf[(this.start + this.size) % this.capacity] = e;
+      const i = (this.start + this.size) % this.capacity;
+      this.buf[i] = e;
+      this.at[i] = now;
       this.size++;
     }
     return evicted;
@@ -83,11 +108,11 @@ class EventRing {
     let hi = this.size;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.at(mid).revision > after) hi = mid;
+      if (this.get(mid).revision > after) hi = mid;
       else lo = mid + 1;
     }
     for (let i = lo; i < this.size; i++) {
-      const e = this.at(i);
+      const e = this.get(i);
       if (e.kv.key.startsWith(prefix)) out.push(e);
     }
     return out;
@@ -97,7 +122,19 @@ class EventRing {
     this.start = 0;
     this.size = 0;
   }
-  private at(i: number): WatchEvent {
+  private grow(capacity: number): void {
+    const buf: (WatchEvent | undefined)[] = new Array(capacity);
+    const at: number[] = new Array(capacity);
+    for (let i = 0; i < this.size; i++) {
+      buf[i] = this.get(i);
+      at[i] = this.at[(this.start + i) % this.capacity];
+    }
+    this.buf = buf;
+    this.at = at;
+    this.start = 0;
+    this.capacity = capacity;
+  }
+  private get(i: number): WatchEvent {
     return this.buf[(this.start + i) % this.capacity]!;
   }
 }
@@ -134,7 +171,12 @@ export class Cacher {
   ) {
     this.capacity = Math.max(1, options.capacity ?? 1000);
     this.watchAll = options.watchAll ?? true;
-    this.ring = new EventRing(this.capacity);
+    this.ring = new EventRing(
+      this.capacity,
+      Math.max(this.capacity, options.maxCapacity ?? 102_400),
+      options.freshMs ?? 75_000,
+      options.now ?? Date.now,
+    );
   }
 
   /** Lists and starts watching the backend; resolves once the cache is ready. Rejects if the initial list fails. */
