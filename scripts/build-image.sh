@@ -18,10 +18,15 @@ archive=$out/skiff-web.tar
 inputs=$repo/examples/images/web
 busybox=${BUSYBOX:-/bin/busybox}
 
-for tool in umoci jq tar sha256sum; do
+for tool in umoci jq tar sha256sum flock; do
   command -v "$tool" >/dev/null || { echo "build-image: missing $tool" >&2; exit 1; }
 done
 [ -x "$busybox" ] || { echo "build-image: $busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+
+# Serialise concurrent builds (tests and setup-host may run this at the same time).
+mkdir -p "$out"
+exec 9>"$out/.build-lock"
+flock 9
 
 stamp=$( { sha256sum "$0" "$busybox"; (cd "$inputs" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | sha256sum | cut -c1-64)
 if [ -f "$out/.build-stamp" ] && [ "$(cat "$out/.build-stamp")" = "$stamp" ] && [ -f "$layout/index.json" ] && [ -f "$archive" ]; then
