@@ -31,6 +31,7 @@ import {
   validateNonnegativeField,
 } from '../../machinery/validation.ts';
 import { arr, rec } from './meta.ts';
+import { tryParseQuantity } from '../../machinery/quantity.ts';
 
 type Path = FieldPath;
 
@@ -377,6 +378,69 @@ function validatePullPolicy(policy: unknown, path: Path): FieldError[] {
   return [notSupported(path, p, ['Always', 'IfNotPresent', 'Never'])];
 }
 
+const standardContainerResources = ['cpu', 'memory', 'ephemeral-storage'];
+const isHugePages = (n: string) => n.startsWith('hugepages-');
+/** `helper.IsNativeResource`: no domain or a `kubernetes.io/` domain. */
+const isNativeResource = (n: string) => !n.includes('/') || n.includes('kubernetes.io/');
+/** `helper.IsOvercommitAllowed`: native and not huge pages. */
+const isOvercommitAllowed = (n: string) => isNativeResource(n) && !isHugePages(n);
+
+/** `validateContainerResourceName`. */
+function validateContainerResourceName(name: string, path: Path): FieldError[] {
+  const errs = isQualifiedName(name).map((m) => invalid(path, name, m));
+  if (!name.includes('/')) {
+    if (!standardContainerResources.includes(name) && !isHugePages(name)) errs.push(invalid(path, name, 'must be a standard resource for containers'));
+  } else if (!isNativeResource(name) && (name.startsWith('requests.') || isQualifiedName(`requests.${name}`).length > 0)) {
+    errs.push(invalid(path, name, "doesn't follow extended resource name standard"));
+  }
+  return errs;
+}
+
+/**
+ * `ValidateResourceRequirements`: resource names, quantities parse and are ≥ 0, requests ≤
+ * limits (`…resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1`),
+ * and requests equal to limits for non-overcommitable (extended, huge pages) resources.
+ */
+export function validateResourceRequirements(resources: unknown, path: Path): FieldError[] {
+  const r = rec(resources);
+  const limits = rec(r.limits);
+  const requests = rec(r.requests);
+  const limPath = path.child('limits');
+  const reqPath = path.child('requests');
+  const errs: FieldError[] = [];
+  const parsed = (v: unknown) => (typeof v === 'number' ? tryParseQuantity(String(v)) : typeof v === 'string' ? tryParseQuantity(v) : undefined);
+  const checkValue = (name: string, v: unknown, p: Path) => {
+    const qv = parsed(v);
+    if (!qv) {
+      errs.push(invalid(p, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+      return undefined;
+    }
+    if (qv.sign() < 0) errs.push(invalid(p, qv.toString(), 'must be greater than or equal to 0'));
+    return qv;
+  };
+  for (const name of Object.keys(limits).sort()) {
+    errs.push(...validateContainerResourceName(name, limPath.key(name)));
+    checkValue(name, limits[name], limPath.key(name));
+  }
+  for (const name of Object.keys(requests).sort()) {
+    errs.push(...validateContainerResourceName(name, reqPath.key(name)));
+    const qv = checkValue(name, requests[name], reqPath.key(name));
+    if (!qv) continue;
+    if (name in limits) {
+      const lim = parsed(limits[name]);
+      if (!lim) continue;
+      if (qv.cmp(lim) !== 0 && !isOvercommitAllowed(name)) {
+        errs.push(invalid(reqPath, qv.toString(), `must be equal to ${name} limit of ${lim.toString()}`));
+      } else if (qv.cmp(lim) > 0) {
+        errs.push(invalid(reqPath, qv.toString(), `must be less than or equal to ${name} limit of ${lim.toString()}`));
+      }
+    } else if (!isOvercommitAllowed(name)) {
+      errs.push(required(limPath, 'Limit must be set for non overcommitable resources'));
+    }
+  }
+  return errs;
+}
+
 /** `validateContainerCommon`: name, image, terminationMessagePolicy, ports, env, envFrom, volumeMounts, pull policy. */
 function validateContainerCommon(c: Record<string, any>, volumes: Set<string>, path: Path): FieldError[] {
   const errs: FieldError[] = [];
@@ -394,6 +458,7 @@ function validateContainerCommon(c: Record<string, any>, volumes: Set<string>, p
   errs.push(...validateEnvFrom(c.envFrom, path.child('envFrom')));
   errs.push(...validateVolumeMounts(c.volumeMounts, volumes, path.child('volumeMounts')));
   errs.push(...validatePullPolicy(c.imagePullPolicy, path.child('imagePullPolicy')));
+  errs.push(...validateResourceRequirements(c.resources, path.child('resources')));
   return errs;
 }
 

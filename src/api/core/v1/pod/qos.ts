@@ -4,25 +4,13 @@
  * memory limits and the summed requests equal the summed limits; Burstable otherwise.
  */
 import { arr, rec } from '../../../common/meta.ts';
+import { Quantity, tryParseQuantity } from '../../../../machinery/quantity.ts';
 
-const suffixes: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/**
- * Approximate numeric value of a resource.Quantity string (`500m` → 0.5, `1Gi` → 1073741824,
- * `1e3` → 1000), used only for QoS comparisons. NaN when unparsable.
- */
-export function quantityValue(q: unknown): number {
-  if (typeof q === 'number') return q;
-  if (typeof q !== 'string') return NaN;
-  const m = /^([+-]?[0-9.]+)(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/.exec(q.trim());
-  if (!m) return NaN;
-  const base = Number(m[1]);
-  if (m[2]) return base * 10 ** Number(m[2].slice(1));
-  return base * suffixes[m[3] ?? ''];
+function q(v: unknown): Quantity | undefined {
+  if (typeof v === 'number') return tryParseQuantity(String(v));
+  return typeof v === 'string' ? tryParseQuantity(v) : undefined;
 }
+
 
 const qosResources = ['cpu', 'memory'];
 
@@ -32,23 +20,23 @@ const qosResources = ['cpu', 'memory'];
  */
 export function getPodQOS(pod: Record<string, any>): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   const spec = rec(pod.spec);
-  const requests = new Map<string, number>();
-  const limits = new Map<string, number>();
+  const requests = new Map<string, Quantity>();
+  const limits = new Map<string, Quantity>();
   let isGuaranteed = true;
   for (const c of [...arr(spec.containers), ...arr(spec.initContainers)]) {
     const res = rec(rec(c).resources);
-    for (const [name, q] of Object.entries(rec(res.requests))) {
+    for (const [name, raw] of Object.entries(rec(res.requests))) {
       if (!qosResources.includes(name)) continue;
-      const v = quantityValue(q);
-      if (v > 0) requests.set(name, (requests.get(name) ?? 0) + v);
+      const v = q(raw);
+      if (v && v.sign() > 0) requests.set(name, requests.has(name) ? requests.get(name)!.add(v) : v);
     }
     const found = new Set<string>();
-    for (const [name, q] of Object.entries(rec(res.limits))) {
+    for (const [name, raw] of Object.entries(rec(res.limits))) {
       if (!qosResources.includes(name)) continue;
-      const v = quantityValue(q);
-      if (v > 0) {
+      const v = q(raw);
+      if (v && v.sign() > 0) {
         found.add(name);
-        limits.set(name, (limits.get(name) ?? 0) + v);
+        limits.set(name, limits.has(name) ? limits.get(name)!.add(v) : v);
       }
     }
     if (!(found.has('cpu') && found.has('memory'))) isGuaranteed = false;
@@ -57,7 +45,7 @@ export function getPodQOS(pod: Record<string, any>): 'Guaranteed' | 'Burstable' 
   if (isGuaranteed) {
     for (const [name, req] of requests) {
       const lim = limits.get(name);
-      if (lim === undefined || Math.abs(lim - req) > 1e-9 * Math.max(1, Math.abs(lim))) {
+      if (lim === undefined || lim.cmp(req) !== 0) {
         isGuaranteed = false;
         break;
       }
