@@ -300,6 +300,11 @@ export class Kubelet {
     this.probes.addPod(pod);
     let rs = await this.runtimeManager.getPodStatus(uid);
     let requeueAfterMs: number | undefined;
+    if (st.terminal && rs.sandboxes.some((sb) => sb.state === 'SANDBOX_READY')) {
+      // A finished pod (e.g. seen as Succeeded after a restart) keeps no network.
+      for (const sb of rs.sandboxes) if (sb.state === 'SANDBOX_READY') await this.runtime.stopPodSandbox(sb.id);
+      rs = await this.runtimeManager.getPodStatus(uid);
+    }
     if (!st.terminal) {
       let volumes: Map<string, string> | undefined;
       try {
