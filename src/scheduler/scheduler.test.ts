@@ -158,3 +158,36 @@ test('scheduler: a failed binding is retried', async () => {
     await run;
   }
 });
+
+test('scheduler: node status-only updates do not retry unschedulable pods; a taint removal does', async () => {
+  const client = new FakeClient();
+  const tainted = makeNode('n1', { taints: [{ key: 'dedicated', value: 'infra', effect: 'NoSchedule' }] });
+  await client.create(GVR.nodes, undefined, obj(tainted));
+  const ac = new AbortController();
+  const sched = new Scheduler({ client, initialBackoffMs: 20, maxBackoffMs: 100, flushIntervalMs: 10 });
+  const run = sched.start(ac.signal);
+  try {
+    await client.create(GVR.pods, 'default', obj(makePod('p')));
+    await waitFor(() => client.peek<Pod & KubeObject>(GVR.pods, 'default', 'p')?.status?.conditions?.length, 'condition');
+    await waitFor(() => sched.queue.stats().unschedulable === 1, 'parked');
+    const attempts = () => client.actions.filter((a) => a.verb === 'patch' && a.subresource === 'status').length;
+    const failuresBefore = client.peekAll<Event & KubeObject>(GVR.events, 'default').find((e) => e.reason === 'FailedScheduling')?.count;
+    // A heartbeat-like status update.
+    const n = client.peek<KubeObject>(GVR.nodes, undefined, 'n1')!;
+    (n.status as Record<string, unknown>).conditions = [{ type: 'Ready', status: 'True', lastHeartbeatTime: '2026-01-01T00:00:00Z' }];
+    await client.update(GVR.nodes, undefined, n, { subresource: 'status' });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sched.queue.stats().unschedulable, 1, 'still parked');
+    assert.equal(client.peekAll<Event & KubeObject>(GVR.events, 'default').find((e) => e.reason === 'FailedScheduling')?.count, failuresBefore);
+    assert.ok(attempts() <= 1);
+    // Removing the taint makes it schedulable.
+    const n2 = client.peek<KubeObject>(GVR.nodes, undefined, 'n1')!;
+    (n2.spec as Record<string, unknown>).taints = [];
+    await client.update(GVR.nodes, undefined, n2);
+    const nodeName = await waitFor(() => client.peek<Pod & KubeObject>(GVR.pods, 'default', 'p')?.spec?.nodeName, 'binding');
+    assert.equal(nodeName, 'n1');
+  } finally {
+    ac.abort();
+    await run;
+  }
+});

@@ -20,7 +20,7 @@
  * message; the pod waits in unschedulablePods until a cluster event (or 5 minutes).
  * Errors (not fit errors) use reason `SchedulerError` and back-off.
  */
-import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Node, ObjectReference, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { GVR, type Client, type KubeObject } from '../client/interface.ts';
 import { SharedInformer, unwrapTombstone, defaultLogger, type DeletedFinalStateUnknown, type Logger } from '../client/informer.ts';
 import type { SharedInformerFactory } from '../client/informer-factory.ts';
@@ -79,6 +79,21 @@ function isPodUpdated(oldPod: Pod, newPod: Pod): boolean {
     return JSON.stringify([meta, p.spec]);
   };
   return strip(oldPod) !== strip(newPod);
+}
+
+/**
+ * The event's involvedObject for a pod. Built explicitly because objects from LIST carry no
+ * kind/apiVersion, and `kubectl describe` finds events by involvedObject kind/name/namespace/uid.
+ */
+function podRef(pod: Pod): ObjectReference {
+  return {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    namespace: pod.metadata?.namespace,
+    name: pod.metadata?.name,
+    ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}),
+    ...(pod.metadata?.resourceVersion ? { resourceVersion: pod.metadata.resourceVersion } : {}),
+  };
 }
 
 /** Serialises the parts of a node scheduling looks at, to detect relevant updates. */
@@ -275,7 +290,7 @@ export class Scheduler {
     }
     this.cache.finishBinding(assumed);
     this.queue.done(qp);
-    this.recorder.eventf(assumed as KPod, 'Normal', 'Scheduled', 'Successfully assigned %v/%v to %v', ns, name, host);
+    this.recorder.eventf(podRef(assumed), 'Normal', 'Scheduled', 'Successfully assigned %v/%v to %v', ns, name, host);
   }
 
   /** Records the failure (event + PodScheduled condition) and requeues the pod. */
@@ -287,7 +302,7 @@ export class Scheduler {
     if (!fit) this.log.warn({ pod: qp.key, err: message }, 'error scheduling pod; retrying');
     this.queue.addUnschedulableIfNotPresent(qp, cycle, fit);
     const pod = qp.pod;
-    this.recorder.event(pod as KPod, 'Warning', 'FailedScheduling', message);
+    this.recorder.event(podRef(pod), 'Warning', 'FailedScheduling', message);
     void this.updatePodScheduledCondition(pod, reason, message);
   }
 
