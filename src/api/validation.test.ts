@@ -100,6 +100,14 @@ describe('Pod validation', () => {
       want: ['spec.containers[1].ports[0].hostPort: Duplicate value: "/TCP/8080"'],
     },
     {
+      name: 'security context IDs',
+      obj: pod({ securityContext: { runAsUser: -1 }, containers: [ctr({ securityContext: { runAsGroup: -5 } })] }),
+      want: [
+        'spec.containers[0].securityContext.runAsGroup: Invalid value: -5: must be between 0 and 2147483647, inclusive',
+        'spec.securityContext.runAsUser: Invalid value: -1: must be between 0 and 2147483647, inclusive',
+      ],
+    },
+    {
       name: 'volume mount of an unknown volume',
       obj: pod({ containers: [ctr({ volumeMounts: [{ name: 'data', mountPath: '/data' }] })] }),
       want: ['spec.containers[0].volumeMounts[0].name: FieldValueNotFound'],
@@ -132,6 +140,13 @@ describe('Pod validation', () => {
       ),
       errs[0].detail,
     );
+  });
+  test('update: a replace without the admission-set priority is not a spec change', () => {
+    const old = pod({ containers: [ctr()] });
+    assert.deepEqual(strs(update('', 'pods', old, (p) => {
+      delete p.spec.priority;
+      delete p.spec.preemptionPolicy;
+    })), []);
   });
   test('update: adding containers is forbidden', () => {
     const errs = update('', 'pods', pod({ containers: [ctr()] }), (p) => p.spec.containers.push({ name: 'b', image: 'x' }));

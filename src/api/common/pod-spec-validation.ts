@@ -23,7 +23,9 @@ import {
   isQualifiedName,
   isValidLabelValue,
   isValidPortName,
+  isValidGroupID,
   isValidPortNum,
+  isValidUserID,
   nameIsDNSSubdomain,
   validateAnnotations,
   validateLabelName,
@@ -441,6 +443,47 @@ export function validateResourceRequirements(resources: unknown, path: Path): Fi
   return errs;
 }
 
+/** Run-as IDs of a (pod or container) security context: `must be between 0 and 2147483647, inclusive`. */
+function validateSecurityContextIDs(sc: Record<string, any>, path: Path, pod: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  const id = (field: string, check: (n: number) => string[]) => {
+    if (sc[field] === undefined || sc[field] === null) return;
+    for (const m of check(Number(sc[field]))) errs.push(invalid(path.child(field), sc[field], m));
+  };
+  id('runAsUser', isValidUserID);
+  id('runAsGroup', isValidGroupID);
+  if (pod) {
+    id('fsGroup', isValidGroupID);
+    arr(sc.supplementalGroups).forEach((g, i) => {
+      for (const m of isValidGroupID(Number(g))) errs.push(invalid(path.child('supplementalGroups').index(i), g, m));
+    });
+    arr(sc.sysctls).forEach((s, i) => {
+      if (!rec(s).name) errs.push(required(path.child('sysctls').index(i).child('name'), ''));
+    });
+  }
+  return errs;
+}
+
+/** `ValidateSecurityContext` (container): IDs, and privileged is incompatible with allowPrivilegeEscalation false. */
+export function validateContainerSecurityContext(sc: unknown, path: Path): FieldError[] {
+  if (sc === undefined || sc === null) return [];
+  const s = rec(sc);
+  const errs = validateSecurityContextIDs(s, path, false);
+  if (s.allowPrivilegeEscalation === false && s.privileged === true) {
+    errs.push(invalid(path, s, 'cannot set `allowPrivilegeEscalation` to false and `privileged` to true'));
+  }
+  if (s.procMount !== undefined && s.procMount !== null && !['Default', 'Unmasked'].includes(s.procMount)) {
+    errs.push(notSupported(path.child('procMount'), s.procMount, ['Default', 'Unmasked']));
+  }
+  return errs;
+}
+
+/** `validatePodSpecSecurityContext`: IDs (runAsUser, runAsGroup, fsGroup, supplementalGroups) and sysctl names. */
+export function validatePodSecurityContext(sc: unknown, path: Path): FieldError[] {
+  if (sc === undefined || sc === null) return [];
+  return validateSecurityContextIDs(rec(sc), path, true);
+}
+
 /** `validateContainerCommon`: name, image, terminationMessagePolicy, ports, env, envFrom, volumeMounts, pull policy. */
 function validateContainerCommon(c: Record<string, any>, volumes: Set<string>, path: Path): FieldError[] {
   const errs: FieldError[] = [];
@@ -459,6 +502,7 @@ function validateContainerCommon(c: Record<string, any>, volumes: Set<string>, p
   errs.push(...validateVolumeMounts(c.volumeMounts, volumes, path.child('volumeMounts')));
   errs.push(...validatePullPolicy(c.imagePullPolicy, path.child('imagePullPolicy')));
   errs.push(...validateResourceRequirements(c.resources, path.child('resources')));
+  errs.push(...validateContainerSecurityContext(c.securityContext, path.child('securityContext')));
   return errs;
 }
 
@@ -603,6 +647,7 @@ export function validatePodSpec(spec: unknown, path: Path): FieldError[] {
   errs.push(...validateRestartPolicy(s.restartPolicy, path.child('restartPolicy')));
   errs.push(...validateDNS(s, path));
   errs.push(...validateLabels(s.nodeSelector, path.child('nodeSelector')));
+  errs.push(...validatePodSecurityContext(s.securityContext, path.child('securityContext')));
   arr(s.imagePullSecrets).forEach((ps, i) => {
     if (!str(rec(ps).name)) errs.push(required(path.child('imagePullSecrets').index(i).child('name'), ''));
   });

@@ -49,8 +49,8 @@ export const podSelectableFields = [
 /**
  * `podStrategy.PrepareForCreate`: status `{phase: 'Pending', qosClass}`; a PodScheduled=False
  * condition with reason SchedulingGated when `spec.schedulingGates` is non-empty; `spec.priority`
- * 0 when unset and no priorityClassName (what the Priority admission plugin does without a
- * default PriorityClass).
+ * 0 when unset and no priorityClassName and `spec.preemptionPolicy` PreemptLowerPriority (what
+ * the Priority admission plugin does without a default PriorityClass).
  */
 export function preparePodForCreate(obj: KubeObject): void {
   const status: Record<string, unknown> = { phase: 'Pending', qosClass: getPodQOS(obj as Record<string, any>) };
@@ -69,15 +69,28 @@ export function preparePodForCreate(obj: KubeObject): void {
   }
   obj.status = status;
   if ((spec.priority === undefined || spec.priority === null) && !spec.priorityClassName) spec.priority = 0;
+  if (!spec.preemptionPolicy) spec.preemptionPolicy = 'PreemptLowerPriority';
+}
+
+/**
+ * `podStrategy.PrepareForUpdate` plus the Priority admission plugin's update rule: the old
+ * status is kept, and a request without `spec.priority` / `spec.preemptionPolicy` keeps the
+ * values set at creation (so a `replace` of the original manifest is not a spec change).
+ */
+export function preparePodForUpdate(obj: KubeObject, old: KubeObject): void {
+  obj.status = deepCopy(old.status);
+  const spec = rec(obj.spec);
+  const oldSpec = rec(old.spec);
+  if ((spec.priority === undefined || spec.priority === null) && oldSpec.priority !== undefined && oldSpec.priority !== null) spec.priority = oldSpec.priority;
+  if (!spec.preemptionPolicy && oldSpec.preemptionPolicy) spec.preemptionPolicy = oldSpec.preemptionPolicy;
+  obj.spec = spec;
 }
 
 /** The Pod strategy (namespaced; unconditional updates allowed; no create-on-update). */
 export const podStrategy: Strategy = {
   defaults: setDefaultsPodObject,
   prepareForCreate: preparePodForCreate,
-  prepareForUpdate(obj, old) {
-    obj.status = deepCopy(old.status);
-  },
+  prepareForUpdate: preparePodForUpdate,
   validate: validatePod,
   validateUpdate: validatePodUpdate,
   getAttrs: getPodAttrs,
