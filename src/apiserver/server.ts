@@ -31,6 +31,7 @@ import { partialObjectMetadata, tableContentType, toTable } from './handlers/tab
 import { MAX_REQUEST_BODY_BYTES, asListOptions, deleteOptionsFrom, listOptionsFromQuery, readBody, toStatus, writeError, writeJSON, writeParamsFromQuery } from './handlers/http-util.ts';
 import { bridgeExec, kubeletFor, newExecWebSocketServer, offersChannelProtocol, rejectUpgrade, serveLogs, defaultContainer } from './handlers/pods.ts';
 import { newInProcessClient } from '../client/in-process.ts';
+import { decodeK8sProtobuf, PROTOBUF_MEDIA_TYPE } from './handlers/protobuf.ts';
 import { RESOURCES } from '../api/resource-table.ts';
 import { realMachinery } from './machinery-real.ts';
 
@@ -279,6 +280,7 @@ export class APIServer {
     const buf = await readBody(req, this.maxBodyBytes);
     const ct = mediaType(req.headers['content-type']);
     if (buf.length === 0 && allowEmpty) return { body: undefined, contentType: ct };
+    if (ct === PROTOBUF_MEDIA_TYPE) return { body: decodeK8sProtobuf(buf), contentType: ct };
     if (ct !== '' && ct !== 'application/json' && ct !== 'application/yaml' && ct !== '*/*') {
       throw newUnsupportedMediaType(ct, ['application/json', 'application/yaml']);
     }

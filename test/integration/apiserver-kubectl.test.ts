@@ -191,6 +191,22 @@ test('create -f, AlreadyExists, get -o json, get pods columns', async () => {
   assert.match(all.stdout, /default\s+pod\/p1/);
 });
 
+test('typed generators (protobuf bodies): create namespace/configmap/secret/deployment', async () => {
+  const ns = await kubectl(['create', 'namespace', 'dev']);
+  assert.equal(ns.code, 0, ns.stderr);
+  assert.equal(ns.stdout.trim(), 'namespace/dev created');
+  const cm = await kubectl(['create', 'configmap', 'gen', '-n', 'dev', '--from-literal=a=b']);
+  assert.equal(cm.stdout.trim(), 'configmap/gen created', cm.stderr);
+  const sec = await kubectl(['create', 'secret', 'generic', 'sec', '-n', 'dev', '--from-literal=k=v']);
+  assert.equal(sec.stdout.trim(), 'secret/sec created', sec.stderr);
+  const dep = await kubectl(['create', 'deployment', 'gen', '-n', 'dev', '--image=nginx', '--replicas=2']);
+  assert.equal(dep.stdout.trim(), 'deployment.apps/gen created', dep.stderr);
+  const got = await client.get<KubeObject & { data?: Record<string, string> }>(GVR.secrets, 'dev', 'sec');
+  assert.equal(got.data?.k, Buffer.from('v').toString('base64'));
+  const d = await client.get<KubeObject & { spec: { replicas: number } }>(GVR.deployments, 'dev', 'gen');
+  assert.equal(d.spec.replicas, 2);
+});
+
 test('apply: created, unchanged, configured', async () => {
   const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: "${v}"\n`;
   const f = file('cm.yaml', cm('1'));
