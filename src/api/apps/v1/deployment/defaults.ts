@@ -23,5 +23,7 @@ export function setDefaultsDeployment(obj: KubeObject): void {
   }
   if (spec.revisionHistoryLimit === undefined || spec.revisionHistoryLimit === null) spec.revisionHistoryLimit = 10;
   if (spec.progressDeadlineSeconds === undefined || spec.progressDeadlineSeconds === null) spec.progressDeadlineSeconds = 600;
-  if (spec.template !== undefined && spec.template !== null) setDefaultsPodTemplateSpec(spec.template);
+  // The template is a value (not a pointer) upstream, so an absent one is defaulted like an empty one.
+  spec.template = rec(spec.template);
+  setDefaultsPodTemplateSpec(spec.template);
 }

@@ -8,5 +8,7 @@ export function setDefaultsReplicaSet(obj: KubeObject): void {
   const spec = rec(obj.spec);
   obj.spec = spec;
   if (spec.replicas === undefined || spec.replicas === null) spec.replicas = 1;
-  if (spec.template !== undefined && spec.template !== null) setDefaultsPodTemplateSpec(spec.template);
+  // The template is a value (not a pointer) upstream, so an absent one is defaulted like an empty one.
+  spec.template = rec(spec.template);
+  setDefaultsPodTemplateSpec(spec.template);
 }
