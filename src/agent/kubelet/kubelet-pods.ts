@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Container, EnvVar, Pod, ConfigMap, Secret } from 'kubernetes-types/core/v1.js';
+import type { Container, EnvVar, Pod, ConfigMap, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { Client } from '../../client/interface.ts';
 import { GVR } from '../../client/interface.ts';
 import {
@@ -195,11 +195,59 @@ export function expand(input: string, vars: Map<string, string>): string {
   return out;
 }
 
+/**
+ * Docker-link style service environment variables (pkg/kubelet/envvars FromServices): for every
+ * service with a cluster IP, `<NAME>_SERVICE_HOST`, `<NAME>_SERVICE_PORT`,
+ * `<NAME>_SERVICE_PORT_<PORTNAME>`, `<NAME>_PORT=tcp://ip:port` and per port
+ * `<NAME>_PORT_<port>_<PROTO>{,_PROTO,_PORT,_ADDR}`. NAME is the service name upper-cased with
+ * `-` → `_`. Services are those of the pod's namespace (when `enableServiceLinks`, default true)
+ * plus `kubernetes` from `default`, as upstream getServiceEnvVarMap.
+ */
+export async function serviceEnvVars(client: Client, pod: Pod): Promise<{ key: string; value: string }[]> {
+  const ns = pod.metadata!.namespace!;
+  const links = pod.spec?.enableServiceLinks ?? true;
+  const services: Service[] = [];
+  try {
+    if (links) services.push(...((await client.list(GVR.services, ns)).items as Service[]));
+    if (ns !== 'default' || !links) {
+      const master = await client.get(GVR.services, 'default', 'kubernetes').catch(() => undefined);
+      if (master) services.push(master as Service);
+    }
+  } catch {
+    return [];
+  }
+  const seen = new Set<string>();
+  const out: { key: string; value: string }[] = [];
+  for (const svc of services.sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1))) {
+    const ip = svc.spec?.clusterIP;
+    if (!ip || ip === 'None' || seen.has(svc.metadata!.name!)) continue;
+    seen.add(svc.metadata!.name!);
+    const name = svc.metadata!.name!.toUpperCase().replace(/-/g, '_');
+    const ports = svc.spec?.ports ?? [];
+    if (!ports.length) continue;
+    out.push({ key: `${name}_SERVICE_HOST`, value: ip }, { key: `${name}_SERVICE_PORT`, value: String(ports[0].port) });
+    for (const p of ports) if (p.name) out.push({ key: `${name}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, '_')}`, value: String(p.port) });
+    const proto0 = (ports[0].protocol ?? 'TCP').toLowerCase();
+    out.push({ key: `${name}_PORT`, value: `${proto0}://${ip.includes(':') ? `[${ip}]` : ip}:${ports[0].port}` });
+    for (const p of ports) {
+      const proto = p.protocol ?? 'TCP';
+      const prefix = `${name}_PORT_${p.port}_${proto.toUpperCase()}`;
+      out.push(
+        { key: prefix, value: `${proto.toLowerCase()}://${ip.includes(':') ? `[${ip}]` : ip}:${p.port}` },
+        { key: `${prefix}_PROTO`, value: proto.toLowerCase() },
+        { key: `${prefix}_PORT`, value: String(p.port) },
+        { key: `${prefix}_ADDR`, value: ip },
+      );
+    }
+  }
+  return out;
+}
+
 /** Thrown when an env source is missing (upstream: CreateContainerConfigError). */
 export class ContainerConfigError extends Error {}
 
 /**
- * makeEnvironmentVariables: envFrom (configMapRef/secretRef with prefix) then env in order, with
+ * makeEnvironmentVariables: service variables, envFrom (configMapRef/secretRef with prefix), then env in order, with
  * `$(VAR)` expansion against earlier vars; valueFrom fieldRef (downward API), resourceFieldRef,
  * configMapKeyRef, secretKeyRef.
  * @throws ContainerConfigError with upstream's messages (`configmap "x" not found`, `couldn't find key k in ConfigMap ns/x`).
@@ -223,6 +271,8 @@ export async function makeEnvironmentVariables(client: Client, pod: Pod, c: Cont
     if (!secrets.has(name)) secrets.set(name, (await client.get<Secret & { [k: string]: unknown }>(GVR.secrets, ns, name).catch(() => null)) as Secret | null);
     return secrets.get(name)!;
   };
+  // Service variables come first; envFrom and env override them (upstream order).
+  for (const e of await serviceEnvVars(client, pod)) set(e.key, e.value);
   for (const ef of c.envFrom ?? []) {
     const prefix = ef.prefix ?? '';
     if (ef.configMapRef) {

@@ -149,6 +149,8 @@ describe('Kubelet', () => {
   test('env, command expansion, mounts and resources reach the container config', async () => {
     const fake = new FakeClient();
     await fake.create(GVR.configmaps, 'default', { metadata: { name: 'cfg' }, data: { greeting: 'hello', 'file.txt': 'content' } });
+    await fake.create(GVR.services, 'default', { metadata: { name: 'my-svc' }, spec: { clusterIP: '10.96.0.5', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
+    await fake.create(GVR.services, 'default', { metadata: { name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } });
     const env = await setup({ fake });
     await fake.create(
       GVR.pods,
@@ -198,6 +200,16 @@ describe('Kubelet', () => {
     assert.equal(envs.APP, 'demo');
     assert.equal(envs.GREETING, 'hello');
     assert.equal(envs.COMBINED, 'envpod-default');
+    // Service links (docker-link style variables).
+    assert.equal(envs.MY_SVC_SERVICE_HOST, '10.96.0.5');
+    assert.equal(envs.MY_SVC_SERVICE_PORT, '80');
+    assert.equal(envs.MY_SVC_SERVICE_PORT_HTTP, '80');
+    assert.equal(envs.MY_SVC_PORT, 'tcp://10.96.0.5:80');
+    assert.equal(envs.MY_SVC_PORT_80_TCP, 'tcp://10.96.0.5:80');
+    assert.equal(envs.MY_SVC_PORT_80_TCP_PROTO, 'tcp');
+    assert.equal(envs.MY_SVC_PORT_80_TCP_PORT, '80');
+    assert.equal(envs.MY_SVC_PORT_80_TCP_ADDR, '10.96.0.5');
+    assert.equal(envs.HEADLESS_SERVICE_HOST, undefined);
     assert.deepEqual(cfg.command, ['/bin/sh', '-c']);
     assert.deepEqual(cfg.args, ['echo hello envpod $(x)']);
     assert.equal(cfg.workingDir, '/work');

@@ -316,6 +316,19 @@ export class KubeGenericRuntimeManager {
     }
     this.d.recorder.eventf(pod, fp, 'Normal', Reasons.StartedContainer, `Started container ${c.name}`);
     reasons.delete(c.name);
+    // postStart exec hook: a failure kills the container (restarted per policy).
+    const cmd = c.lifecycle?.postStart?.exec?.command;
+    if (cmd?.length) {
+      const r = await this.d.runtime.execSync(id, cmd, 30).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.from(''), stderr: Buffer.from(e.message) }));
+      if (r.exitCode !== 0) {
+        const output = Buffer.concat([r.stdout, r.stderr]).toString();
+        const msg = `Exec lifecycle hook ([${cmd.join(' ')}]) for Container "${c.name}" in Pod "${formatPod(pod)}" failed - error: command '${cmd.join(' ')}' exited with ${r.exitCode}: ${output}, message: ${JSON.stringify(output)}`;
+        this.d.recorder.eventf(pod, fp, 'Warning', 'FailedPostStartHook', msg);
+        const status = await this.d.runtime.containerStatus(id);
+        await this.killContainer(pod, c, status, undefined, 'FailedPostStartHook');
+        return 1;
+      }
+    }
     return undefined;
   }
 
