@@ -157,6 +157,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log: (msg, extra) => log.warn(extra ?? {}, `kubelet: ${msg}`),
   });
   const warn = (m: string, x?: unknown) => log.warn({ detail: x }, m);
+  // First heartbeat before returning, so the node is fully visible (Node + Lease) when we resolve.
+  await lease.sync().catch((e) => warn('lease create failed', (e as Error).message));
   const loops = Promise.all([
     nodeStatus.run(ac.signal, opts.nodeStatusIntervalMs ?? 10_000, warn),
     lease.run(ac.signal, warn),
