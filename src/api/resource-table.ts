@@ -153,7 +153,7 @@ export const RESOURCES: ResourceInfo[] = [
     subresources: [
       { name: 'status', kind: 'Service', verbs: STATUS_VERBS },
     ],
-    strategy: serviceStrategy, statusStrategy: serviceStatusStrategy, table: serviceTable,
+    strategy: serviceStrategy, statusStrategy: serviceStatusStrategy, table: serviceTable, selectableFields: ['spec.clusterIP', 'spec.type'],
   }),
   def({
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,

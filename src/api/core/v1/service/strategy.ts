@@ -48,6 +48,12 @@ export function patchAllocatedValues(spec: Record<string, any>, old: Record<stri
   }
 }
 
+/** Field-selector attributes of a Service: metadata.name/namespace, spec.clusterIP, spec.type (upstream service SelectableFields). */
+export function getServiceAttrs(obj: KubeObject): Record<string, string> {
+  const spec = rec(obj.spec);
+  return { ...objectMetaFieldsSet(obj), 'spec.clusterIP': String(spec.clusterIP ?? ''), 'spec.type': String(spec.type ?? '') };
+}
+
 /** The Service strategy (namespaced). */
 export const serviceStrategy: Strategy = {
   defaults: setDefaultsService,
@@ -74,7 +80,7 @@ export const serviceStrategy: Strategy = {
   },
   validate: validateService,
   validateUpdate: validateServiceUpdate,
-  getAttrs: objectMetaFieldsSet,
+  getAttrs: getServiceAttrs,
   allowCreateOnUpdate: true,
   allowUnconditionalUpdate: true,
 };
