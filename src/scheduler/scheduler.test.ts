@@ -191,3 +191,53 @@ test('scheduler: node status-only updates do not retry unschedulable pods; a tai
     await run;
   }
 });
+
+test('scheduler: required pod anti-affinity spreads replicas; affinity waits for its peer to be assigned', async () => {
+  const client = new FakeClient();
+  await client.create(GVR.nodes, undefined, obj(makeNode('n1')));
+  const ac = new AbortController();
+  const sched = new Scheduler({ client, initialBackoffMs: 20, maxBackoffMs: 100, flushIntervalMs: 10 });
+  const run = sched.start(ac.signal);
+  const anti = {
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }],
+    },
+  };
+  const labelled = (name: string, labels: Record<string, string>, o: Parameters<typeof makePod>[1] = {}) => {
+    const p = makePod(name, o);
+    p.metadata!.labels = labels;
+    return obj(p);
+  };
+  try {
+    await client.create(GVR.pods, 'default', labelled('web-1', { app: 'web' }, { affinity: anti }));
+    await waitFor(() => client.peek<Pod & KubeObject>(GVR.pods, 'default', 'web-1')?.spec?.nodeName, 'web-1 bound');
+    await client.create(GVR.pods, 'default', labelled('web-2', { app: 'web' }, { affinity: anti }));
+    const cond = await waitFor(
+      () => client.peek<Pod & KubeObject>(GVR.pods, 'default', 'web-2')?.status?.conditions?.find((c) => c.type === 'PodScheduled'),
+      'web-2 condition',
+    );
+    assert.equal(
+      cond.message,
+      "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+    );
+    await client.create(GVR.nodes, undefined, obj(makeNode('n2')));
+    assert.equal(await waitFor(() => client.peek<Pod & KubeObject>(GVR.pods, 'default', 'web-2')?.spec?.nodeName, 'web-2 bound'), 'n2');
+
+    // An app pod requiring a db pod in the same zone-less hostname domain waits for it.
+    const aff = {
+      podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname' }] },
+    };
+    await client.create(GVR.pods, 'default', labelled('app', { app: 'app' }, { affinity: aff }));
+    const c2 = await waitFor(
+      () => client.peek<Pod & KubeObject>(GVR.pods, 'default', 'app')?.status?.conditions?.find((c) => c.type === 'PodScheduled'),
+      'app condition',
+    );
+    assert.equal(c2.message, "0/2 nodes are available: 2 node(s) didn't match pod affinity rules. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.");
+    await client.create(GVR.pods, 'default', labelled('db', { app: 'db' }));
+    const dbNode = await waitFor(() => client.peek<Pod & KubeObject>(GVR.pods, 'default', 'db')?.spec?.nodeName, 'db bound');
+    assert.equal(await waitFor(() => client.peek<Pod & KubeObject>(GVR.pods, 'default', 'app')?.spec?.nodeName, 'app bound'), dbNode);
+  } finally {
+    ac.abort();
+    await run;
+  }
+});

@@ -1,13 +1,15 @@
 /**
  * The scheduler, after pkg/scheduler/scheduler.go, eventhandlers.go and schedule_one.go.
  *
- * Wiring: one pod informer (all pods; terminal pods are ignored) and one node informer.
+ * Wiring: one pod informer (all pods; terminal pods are ignored), one node informer, and a
+ * namespace informer (labels for InterPodAffinity namespaceSelector terms).
  * - Unassigned pods whose `spec.schedulerName` is ours (default `default-scheduler`) and that are
  *   not being deleted go to the {@link SchedulingQueue}.
  * - Assigned, non-terminal pods are accounted in the {@link SchedulerCache} (their requests count
  *   against their node); deleting one frees room, so unschedulable pods are retried.
  * - Node add, and node updates that change what scheduling looks at (allocatable, labels, taints,
- *   unschedulable), retry unschedulable pods.
+ *   unschedulable), retry unschedulable pods; a pod getting assigned retries only pods rejected by
+ *   InterPodAffinity (upstream queueing hint).
  *
  * scheduleOne (one pod at a time): pop → skip if the pod is gone/assigned/terminating → filter all
  * nodes → score the feasible ones → pick the best (ties random) → **assume** the pod on that node
@@ -33,6 +35,7 @@ import { SchedulingQueue, type QueuedPodInfo } from './scheduling-queue.ts';
 import type { Framework } from './framework/runtime.ts';
 import { FitError } from './framework/types.ts';
 import { newDefaultFramework } from './plugins/registry.ts';
+import { Name as InterPodAffinityName } from './plugins/inter-pod-affinity/inter-pod-affinity.ts';
 import { NoNodesAvailableError, schedulePod } from './schedule-one.ts';
 
 /** Upstream's default scheduler name (`spec.schedulerName` default). */
@@ -118,13 +121,19 @@ export class Scheduler {
   private readonly random: () => number;
   private podInformer: SharedInformer<KPod> | undefined;
   private nodeInformer: SharedInformer<KNode> | undefined;
+  /** Namespaces, for InterPodAffinity's namespaceSelector (not waited for). */
+  private nsInformer: SharedInformer<KubeObject> | undefined;
   private readonly bindings = new Set<Promise<void>>();
 
   constructor(private readonly opts: SchedulerOptions) {
     this.client = opts.client;
     this.schedulerName = opts.schedulerName ?? DefaultSchedulerName;
     this.recorder = opts.recorder ?? new ClientEventRecorder(opts.client, { component: this.schedulerName, logger: opts.logger });
-    this.framework = opts.framework ?? newDefaultFramework();
+    this.framework =
+      opts.framework ??
+      newDefaultFramework({
+        namespaceLabels: (ns) => this.nsInformer?.lister.get(undefined, ns)?.metadata?.labels as Record<string, string> | undefined,
+      });
     this.log = opts.logger ?? defaultLogger;
     this.random = opts.random ?? Math.random;
     this.queue = new SchedulingQueue({
@@ -144,10 +153,11 @@ export class Scheduler {
     const factory = this.opts.informerFactory;
     this.podInformer = factory ? factory.forResource<KPod>(GVR.pods) : new SharedInformer<KPod>(this.client, GVR.pods, { logger: this.opts.logger });
     this.nodeInformer = factory ? factory.forResource<KNode>(GVR.nodes) : new SharedInformer<KNode>(this.client, GVR.nodes, { logger: this.opts.logger });
+    this.nsInformer = factory ? factory.forResource(GVR.namespaces) : new SharedInformer(this.client, GVR.namespaces, { logger: this.opts.logger });
     this.registerHandlers(this.podInformer, this.nodeInformer);
     const runs: Promise<void>[] = [];
     if (factory) factory.start(signal);
-    else runs.push(this.podInformer.run(signal), this.nodeInformer.run(signal));
+    else runs.push(this.podInformer.run(signal), this.nodeInformer.run(signal), this.nsInformer.run(signal));
     const synced = (await this.podInformer.waitForSync(signal)) && (await this.nodeInformer.waitForSync(signal));
     if (synced) {
       this.queue.run();
@@ -202,10 +212,16 @@ export class Scheduler {
     });
   }
 
+  /** A pod got assigned: only pods rejected by InterPodAffinity can benefit (upstream AssignedPodAdd hint). */
+  private onAssignedPodAdded(): void {
+    this.queue.moveAllToActiveOrBackoffQueue('AssignedPodAdd', (p) => p.unschedulablePlugins.has(InterPodAffinityName));
+  }
+
   private onPodAdd(pod: Pod): void {
     if (isTerminal(pod)) return;
     if (isAssigned(pod)) {
       this.cache.addPod(pod);
+      this.onAssignedPodAdded();
       return;
     }
     if (this.responsibleForPod(pod) && !pod.metadata?.deletionTimestamp) this.queue.add(pod);
@@ -213,12 +229,16 @@ export class Scheduler {
 
   private onPodUpdate(oldPod: Pod, newPod: Pod): void {
     if (isAssigned(newPod)) {
-      if (!isAssigned(oldPod)) this.queue.delete(oldPod);
       if (isTerminal(newPod)) {
+        if (!isAssigned(oldPod)) this.queue.delete(oldPod);
         this.cache.removePod(newPod);
         this.queue.moveAllToActiveOrBackoffQueue('AssignedPodDelete');
       } else {
         this.cache.updatePod(newPod);
+        if (!isAssigned(oldPod)) {
+          this.queue.delete(oldPod);
+          this.onAssignedPodAdded();
+        }
       }
       return;
     }

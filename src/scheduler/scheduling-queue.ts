@@ -192,10 +192,13 @@ export class SchedulingQueue {
   /**
    * A cluster event that may make unschedulable pods schedulable (upstream
    * MoveAllToActiveOrBackoffQueue): every unschedulable pod goes to backoffQ (still backing off)
-   * or activeQ; attempts in flight will go to backoffQ when they fail.
+   * or activeQ; attempts in flight will go to backoffQ when they fail. `shouldMove` limits the
+   * move to pods the event may help (upstream queueing hints), e.g. only pods rejected by
+   * InterPodAffinity when a pod gets assigned.
    */
-  moveAllToActiveOrBackoffQueue(_event: string): void {
+  moveAllToActiveOrBackoffQueue(_event: string, shouldMove?: (p: QueuedPodInfo) => boolean): void {
     for (const p of [...this.unschedulable.values()]) {
+      if (shouldMove && !shouldMove(p)) continue;
       this.unschedulable.delete(p.key);
       this.requeue(p);
     }

@@ -1,7 +1,7 @@
 /**
  * The default plugin set, after pkg/scheduler/apis/config/v1/default_plugins.go (the subset Skiff
  * implements: NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
- * NodeResourcesFit, NodeResourcesBalancedAllocation), in upstream's order, with upstream's score weights: TaintToleration 3,
+ * NodeResourcesFit, NodeResourcesBalancedAllocation, InterPodAffinity (required terms)), in upstream's order, with upstream's score weights: TaintToleration 3,
  * NodeAffinity 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1.
  */
 import { Framework, type PluginConfig } from '../framework/runtime.ts';
@@ -10,11 +10,18 @@ import { NodeName } from './node-name/node-name.ts';
 import { TaintToleration } from './taint-toleration/taint-toleration.ts';
 import { NodeAffinity } from './node-affinity/node-affinity.ts';
 import { NodePorts } from './node-ports/node-ports.ts';
+import { InterPodAffinity, type InterPodAffinityOptions } from './inter-pod-affinity/inter-pod-affinity.ts';
 import { NodeResourcesFit } from './node-resources-fit/node-resources-fit.ts';
 import { NodeResourcesBalancedAllocation } from './node-resources-balanced-allocation/node-resources-balanced-allocation.ts';
 
+/** Options for the default plugins. */
+export interface DefaultPluginsOptions {
+  /** Namespace labels lookup for InterPodAffinity's namespaceSelector terms. */
+  namespaceLabels?: InterPodAffinityOptions['namespaceLabels'];
+}
+
 /** The default plugins with weights, in extension-point order. */
-export function defaultPlugins(): PluginConfig[] {
+export function defaultPlugins(opts: DefaultPluginsOptions = {}): PluginConfig[] {
   return [
     { plugin: new NodeUnschedulable() },
     { plugin: new NodeName() },
@@ -23,10 +30,11 @@ export function defaultPlugins(): PluginConfig[] {
     { plugin: new NodePorts() },
     { plugin: new NodeResourcesFit(), weight: 1 },
     { plugin: new NodeResourcesBalancedAllocation(), weight: 1 },
+    { plugin: new InterPodAffinity({ namespaceLabels: opts.namespaceLabels }) },
   ];
 }
 
 /** A Framework with {@link defaultPlugins}. */
-export function newDefaultFramework(): Framework {
-  return new Framework(defaultPlugins());
+export function newDefaultFramework(opts: DefaultPluginsOptions = {}): Framework {
+  return new Framework(defaultPlugins(opts));
 }
