@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Container, EnvVar, Pod, ConfigMap, Secret, Service } from 'kubernetes-types/core/v1.js';
@@ -386,6 +387,16 @@ export function containerLabels(pod: Pod, containerName: string): Record<string,
 
 /** Annotation telling init from regular containers (Skiff's own). */
 export const ANNOTATION_CONTAINER_INIT = 'io.kubernetes.container.init';
+/** Annotation with the hash of the container spec it was created from (upstream's container hash). */
+export const ANNOTATION_CONTAINER_HASH = 'io.kubernetes.container.hash';
+
+/** Hash of a container spec (everything but `resources`, which can change in place), hex. */
+export function hashContainer(c: Container): string {
+  const { resources: _r, ...rest } = c;
+  const canon = JSON.stringify(rest, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+  return createHash('sha256').update(canon).digest('hex').slice(0, 16);
+}
+
 /** Annotation with the container's termination grace period. */
 export const ANNOTATION_TERMINATION_GRACE = 'io.kubernetes.pod.terminationGracePeriod';
 
@@ -432,6 +443,7 @@ export function generateContainerConfig(
     annotations: {
       [ANNOTATION_CONTAINER_RESTART_COUNT]: String(attempt),
       [ANNOTATION_TERMINATION_GRACE]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+      [ANNOTATION_CONTAINER_HASH]: hashContainer(c),
       ...(init ? { [ANNOTATION_CONTAINER_INIT]: 'true' } : {}),
     },
     logPath: containerLogPath(rootDir, pod, c.name, attempt),

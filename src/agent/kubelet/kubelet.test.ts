@@ -412,6 +412,21 @@ describe('Kubelet', () => {
     await assert.rejects(stat(path.join(env.rootDir, 'pods', created.metadata!.uid!)));
   });
 
+  test('an edited container image replaces the container', async () => {
+    const env = await setup();
+    await env.fake.create(GVR.pods, 'default', podSpec('edit'));
+    await waitFor('Running', () => getPod(env, 'edit').status?.phase === 'Running');
+    const p = getPod(env, 'edit');
+    await env.fake.update(GVR.pods, 'default', { ...(p as KubeObject), spec: { ...p.spec, containers: [{ name: 'app', image: 'web:2' }] } });
+    const cs = await waitFor('new image running', () => {
+      const c = getPod(env, 'edit').status?.containerStatuses?.[0];
+      return c?.image === 'web:2' && c.state?.running && c;
+    });
+    assert.equal(cs.restartCount, 1);
+    assert.ok(env.recorder.messages('Killing').includes('Container app definition changed, will be restarted'));
+    assert.equal(env.runtime.byName('app').filter((c) => c.state === 'CONTAINER_RUNNING').length, 1);
+  });
+
   test('a force-deleted pod (gone from the API) is killed and cleaned up', async () => {
     const env = await setup();
     await env.fake.create(GVR.pods, 'default', podSpec('force'));

@@ -36,6 +36,8 @@ import {
   makeEnvironmentVariables,
   makeMounts,
   needsManagedHostsFile,
+  hashContainer,
+  ANNOTATION_CONTAINER_HASH,
   type DNSSettings,
 } from './kubelet-pods.ts';
 import type { ProbeManager } from './prober/prober-manager.ts';
@@ -200,6 +202,13 @@ export class KubeGenericRuntimeManager {
       const latest = containersByName(current, c.name)[0] ?? containersByName(previousRuns, c.name)[0];
       const isCurrent = !!latest && latest.podSandboxId === sandbox.id;
       if (latest && isCurrent && latest.state === 'CONTAINER_RUNNING') {
+        const hash = latest.annotations?.[ANNOTATION_CONTAINER_HASH];
+        if (hash && hash !== hashContainer(c)) {
+          // containerChanged: the spec (e.g. image) was edited; replace the container now.
+          await this.killContainer(pod, c, latest, undefined, `Container ${c.name} definition changed, will be restarted`);
+          await start(c, false);
+          continue;
+        }
         const failed = this.d.probes.failedProbe(uid, c.name, latest.id);
         if (!failed) continue;
         await this.killContainer(pod, c, latest, undefined, `Container ${c.name} failed ${failed} probe, will be restarted`);
