@@ -29,6 +29,7 @@ import {
   nameIsDNSSubdomain,
   validateAnnotations,
   validateLabelName,
+  validateLabelSelector,
   validateLabels,
   validateNonnegativeField,
 } from '../../machinery/validation.ts';
@@ -49,6 +50,8 @@ export function notFound(path: Path | string, value: unknown): FieldError {
 export function validateDNS1123Label(value: string, path: Path): FieldError[] {
   return isDNS1123Label(value).map((m) => invalid(path, value, m));
 }
+
+const validateLabelSelectorLike = (sel: unknown, path: Path): FieldError[] => validateLabelSelector(rec(sel) as never, path);
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
@@ -606,6 +609,122 @@ export function validateTolerations(tolerations: unknown, path: Path): FieldErro
   return errs;
 }
 
+/** `validateNodeSelectorRequirement` (matchExpressions of node selector terms). */
+function validateNodeSelectorRequirement(rq: Record<string, any>, path: Path): FieldError[] {
+  const errs: FieldError[] = [];
+  const values = arr(rq.values);
+  switch (rq.operator) {
+    case 'In':
+    case 'NotIn':
+      if (values.length === 0) errs.push(required(path.child('values'), "must be specified when `operator` is 'In' or 'NotIn'"));
+      break;
+    case 'Exists':
+    case 'DoesNotExist':
+      if (values.length > 0) errs.push(forbidden(path.child('values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+      break;
+    case 'Gt':
+    case 'Lt':
+      if (values.length !== 1) errs.push(required(path.child('values'), "must be specified single value when `operator` is 'Lt' or 'Gt'"));
+      break;
+    default:
+      errs.push(invalid(path.child('operator'), rq.operator ?? '', 'not a valid selector operator'));
+  }
+  errs.push(...validateLabelName(str(rq.key), path.child('key')));
+  return errs;
+}
+
+function validateNodeSelectorTerm(term: unknown, path: Path): FieldError[] {
+  const t = rec(term);
+  const errs: FieldError[] = [];
+  arr(t.matchExpressions).forEach((r, i) => errs.push(...validateNodeSelectorRequirement(rec(r), path.child('matchExpressions').index(i))));
+  arr(t.matchFields).forEach((r, i) => {
+    const p = path.child('matchFields').index(i);
+    const rq = rec(r);
+    if (rq.key !== 'metadata.name') errs.push(invalid(p.child('key'), rq.key ?? '', 'not a valid field selector key'));
+    if (rq.operator !== 'In' && rq.operator !== 'NotIn') errs.push(invalid(p.child('operator'), rq.operator ?? '', 'not a valid selector operator'));
+    if (arr(rq.values).length !== 1) errs.push(required(p.child('values'), 'must be only one value when `operator` is \'In\' or \'NotIn\' for node field selector'));
+  });
+  return errs;
+}
+
+function validatePodAffinityTerm(term: unknown, path: Path): FieldError[] {
+  const t = rec(term);
+  const errs: FieldError[] = [];
+  if (t.labelSelector) errs.push(...validateLabelSelectorLike(t.labelSelector, path.child('labelSelector')));
+  if (t.namespaceSelector) errs.push(...validateLabelSelectorLike(t.namespaceSelector, path.child('namespaceSelector')));
+  arr(t.namespaces).forEach((ns) => {
+    for (const m of isDNS1123Label(str(ns))) errs.push(invalid(path.child('namespace'), ns, m));
+  });
+  if (!str(t.topologyKey)) errs.push(required(path.child('topologyKey'), 'can not be empty'));
+  else errs.push(...validateLabelName(str(t.topologyKey), path.child('topologyKey')));
+  return errs;
+}
+
+function validateWeighted(terms: unknown, path: Path, inner: (t: unknown, p: Path) => FieldError[], innerName: string): FieldError[] {
+  const errs: FieldError[] = [];
+  arr(terms).forEach((raw, i) => {
+    const t = rec(raw);
+    const p = path.index(i);
+    const w = Number(t.weight ?? 0);
+    if (w <= 0 || w > 100) errs.push(invalid(p.child('weight'), w, 'must be in the range 1-100'));
+    errs.push(...inner(t[innerName], p.child(innerName)));
+  });
+  return errs;
+}
+
+/** `validateAffinity`: node affinity terms and operators, pod (anti-)affinity topology keys and weights. */
+export function validateAffinity(affinity: unknown, path: Path): FieldError[] {
+  if (affinity === undefined || affinity === null) return [];
+  const a = rec(affinity);
+  const errs: FieldError[] = [];
+  if (a.nodeAffinity) {
+    const na = rec(a.nodeAffinity);
+    const np = path.child('nodeAffinity');
+    if (na.requiredDuringSchedulingIgnoredDuringExecution) {
+      const rp = np.child('requiredDuringSchedulingIgnoredDuringExecution');
+      const terms = arr(rec(na.requiredDuringSchedulingIgnoredDuringExecution).nodeSelectorTerms);
+      if (terms.length === 0) errs.push(required(rp.child('nodeSelectorTerms'), 'must have at least one node selector term'));
+      terms.forEach((t, i) => errs.push(...validateNodeSelectorTerm(t, rp.child('nodeSelectorTerms').index(i))));
+    }
+    errs.push(...validateWeighted(na.preferredDuringSchedulingIgnoredDuringExecution, np.child('preferredDuringSchedulingIgnoredDuringExecution'), validateNodeSelectorTerm, 'preference'));
+  }
+  for (const kind of ['podAffinity', 'podAntiAffinity']) {
+    if (!a[kind]) continue;
+    const pa = rec(a[kind]);
+    const pp = path.child(kind);
+    arr(pa.requiredDuringSchedulingIgnoredDuringExecution).forEach((t, i) =>
+      errs.push(...validatePodAffinityTerm(t, pp.child('requiredDuringSchedulingIgnoredDuringExecution').index(i))),
+    );
+    errs.push(...validateWeighted(pa.preferredDuringSchedulingIgnoredDuringExecution, pp.child('preferredDuringSchedulingIgnoredDuringExecution'), validatePodAffinityTerm, 'podAffinityTerm'));
+  }
+  return errs;
+}
+
+/** `validateTopologySpreadConstraints`: maxSkew > 0, topologyKey set, whenUnsatisfiable known, unique key+policy pairs. */
+export function validateTopologySpreadConstraints(constraints: unknown, path: Path): FieldError[] {
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  arr(constraints).forEach((raw, i) => {
+    const c = rec(raw);
+    const p = path.index(i);
+    if (!(Number(c.maxSkew ?? 0) > 0)) errs.push(invalid(p.child('maxSkew'), c.maxSkew ?? 0, 'must be greater than zero'));
+    const key = str(c.topologyKey);
+    if (!key) errs.push(required(p.child('topologyKey'), 'can not be empty'));
+    else errs.push(...validateLabelName(key, p.child('topologyKey')));
+    const wu = str(c.whenUnsatisfiable);
+    if (!['DoNotSchedule', 'ScheduleAnyway'].includes(wu)) errs.push(notSupported(p.child('whenUnsatisfiable'), wu, ['DoNotSchedule', 'ScheduleAnyway']));
+    if (c.minDomains !== undefined && c.minDomains !== null) {
+      if (Number(c.minDomains) <= 0) errs.push(invalid(p.child('minDomains'), c.minDomains, 'must be greater than 0'));
+      else if (wu !== 'DoNotSchedule') errs.push(invalid(p.child('minDomains'), c.minDomains, 'can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ' + wu));
+    }
+    const pair = `${key}\u0000${wu}`;
+    if (key && seen.has(pair)) errs.push(duplicate(p, `{${key}, ${wu}}`));
+    seen.add(pair);
+    if (c.labelSelector) errs.push(...validateLabelSelectorLike(c.labelSelector, p.child('labelSelector')));
+  });
+  return errs;
+}
+
 /** `validateRestartPolicy`: Always, OnFailure, Never. */
 export function validateRestartPolicy(policy: unknown, path: Path): FieldError[] {
   const p = str(policy);
@@ -648,6 +767,8 @@ export function validatePodSpec(spec: unknown, path: Path): FieldError[] {
   errs.push(...validateDNS(s, path));
   errs.push(...validateLabels(s.nodeSelector, path.child('nodeSelector')));
   errs.push(...validatePodSecurityContext(s.securityContext, path.child('securityContext')));
+  errs.push(...validateAffinity(s.affinity, path.child('affinity')));
+  errs.push(...validateTopologySpreadConstraints(s.topologySpreadConstraints, path.child('topologySpreadConstraints')));
   arr(s.imagePullSecrets).forEach((ps, i) => {
     if (!str(rec(ps).name)) errs.push(required(path.child('imagePullSecrets').index(i).child('name'), ''));
   });
