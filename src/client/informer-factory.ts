@@ -3,6 +3,7 @@
  * controller that asks for it (client-go informers.SharedInformerFactory). Informers requested
  * before or after `start` are started by `start(signal)` (call it again after adding more).
  */
+import { setMaxListeners } from 'node:events';
 import type { Client, GroupVersionResource, KubeObject } from './interface.ts';
 import { SharedInformer, type InformerOptions, type Logger } from './informer.ts';
 
@@ -49,6 +50,8 @@ export class SharedInformerFactory {
 
   /** Starts every informer not yet running; they stop when `signal` aborts. */
   start(signal: AbortSignal): void {
+    // Every informer (and its watches) listens on this one signal.
+    setMaxListeners(0, signal);
     for (const [key, inf] of this.informers) {
       if (this.running.has(key)) continue;
       this.running.add(key);

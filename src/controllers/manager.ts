@@ -3,6 +3,7 @@
  * garbage-collector and namespace controllers over one shared informer factory, after bootstrapping
  * the system namespaces.
  */
+import { setMaxListeners } from 'node:events';
 import type { Client, GroupVersionResource } from '../client/interface.ts';
 import { SharedInformerFactory } from '../client/informer-factory.ts';
 import { defaultLogger, type Logger } from '../client/informer.ts';
@@ -11,6 +12,26 @@ import { ReplicaSetController } from './replicaset/replica-set.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { GarbageCollector } from './garbagecollector/garbage-collector.ts';
 import { NamespaceController, ensureSystemNamespaces } from './namespace/namespace-controller.ts';
+import { DefaultGCResources } from './garbagecollector/garbage-collector.ts';
+import { StatusError } from '../machinery/errors.ts';
+
+/**
+ * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
+ * for discovery. Other errors keep the resource (they are likely transient).
+ */
+export async function filterServedResources(client: Client, gvrs: GroupVersionResource[]): Promise<GroupVersionResource[]> {
+  const out: GroupVersionResource[] = [];
+  for (const gvr of gvrs) {
+    try {
+      await client.list(gvr, undefined, { limit: 1 });
+      out.push(gvr);
+    } catch (e) {
+      if (e instanceof StatusError && (e.code === 404 || e.code === 405)) continue;
+      out.push(gvr);
+    }
+  }
+  return out;
+}
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
 export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace';
@@ -30,6 +51,8 @@ export interface ControllerManagerOptions {
   gcResources?: GroupVersionResource[];
   /** Namespaced resources emptied on namespace deletion. */
   namespaceResources?: GroupVersionResource[];
+  /** Give up waiting for informer sync after this many ms (default 60 000); controllers keep starting. */
+  syncTimeoutMs?: number;
 }
 
 /**
@@ -64,7 +87,8 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
     runs.push({ name: 'deployment', run: () => c.run(workers, signal) });
   }
   if (enabled.has('garbagecollector')) {
-    const c = new GarbageCollector({ client, factory, resources: opts.gcResources, logger: log });
+    const resources = await filterServedResources(client, opts.gcResources ?? DefaultGCResources);
+    const c = new GarbageCollector({ client, factory, resources, logger: log });
     runs.push({ name: 'garbagecollector', run: () => c.run(workers, signal) });
   }
   if (enabled.has('namespace')) {
@@ -75,5 +99,9 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   for (const r of runs) {
     r.run().catch((e) => log.error({ controller: r.name, err: e }, 'controller stopped with an error'));
   }
-  await factory.waitForCacheSync(signal);
+  const timeout = AbortSignal.timeout(opts.syncTimeoutMs ?? 60_000);
+  const waitSignal = AbortSignal.any([signal, timeout]);
+  setMaxListeners(0, waitSignal);
+  const synced = await factory.waitForCacheSync(waitSignal);
+  if (!synced && !signal.aborted) log.warn({}, 'controller informers did not sync in time; continuing');
 }
