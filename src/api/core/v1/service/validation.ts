@@ -26,7 +26,7 @@ const protocols = ['SCTP', 'TCP', 'UDP'];
 
 const isHeadless = (spec: Record<string, any>) => spec.clusterIP === 'None';
 
-function validateServicePort(sp: Record<string, any>, requireName: boolean, isHeadlessSvc: boolean, names: Set<string>, path: FieldPath): FieldError[] {
+function validateServicePort(sp: Record<string, any>, requireName: boolean, names: Set<string>, path: FieldPath): FieldError[] {
   const errs: FieldError[] = [];
   const name = String(sp.name ?? '');
   if (requireName && !name) errs.push(required(path.child('name'), ''));
@@ -40,9 +40,6 @@ function validateServicePort(sp: Record<string, any>, requireName: boolean, isHe
   if (!proto) errs.push(required(path.child('protocol'), ''));
   else if (!protocols.includes(proto)) errs.push(notSupported(path.child('protocol'), proto, protocols));
   if (sp.targetPort !== undefined && sp.targetPort !== null) errs.push(...validatePortNumOrName(sp.targetPort, path.child('targetPort')));
-  if (isHeadlessSvc && typeof sp.targetPort === 'string' && sp.targetPort !== String(sp.port)) {
-    // upstream: headless services' targetPort must equal port only when numeric; named ports are fine.
-  }
   return errs;
 }
 
@@ -63,11 +60,8 @@ export function validateService(svc: KubeObject): FieldError[] {
   } else if (ports.length === 0 && !headless) {
     errs.push(required(specPath.child('ports'), ''));
   }
-  if (type === 'LoadBalancer' && ports.some((p) => rec(p).protocol === 'SCTP')) {
-    // allowed since 1.20; nothing to check
-  }
   const names = new Set<string>();
-  ports.forEach((p, i) => errs.push(...validateServicePort(rec(p), ports.length > 1, headless, names, specPath.child('ports').index(i))));
+  ports.forEach((p, i) => errs.push(...validateServicePort(rec(p), ports.length > 1, names, specPath.child('ports').index(i))));
   const seen = new Set<string>();
   ports.forEach((p, i) => {
     const key = `${rec(p).port}/${rec(p).protocol}`;
@@ -144,7 +138,7 @@ export function validateServiceStatusUpdate(svc: KubeObject, old: KubeObject): F
   const errs = validateObjectMetaUpdate(svc.metadata, old.metadata, 'metadata');
   arr(rec(rec(svc.status).loadBalancer).ingress).forEach((ing, i) => {
     const ip = rec(ing).ip;
-    if (ip) for (const m of isValidIP(String(ip))) errs.push(invalid(FieldPath.root('status', ).child('loadBalancer', 'ingress').index(i).child('ip'), ip, m));
+    if (ip) for (const m of isValidIP(String(ip))) errs.push(invalid(FieldPath.root('status').child('loadBalancer', 'ingress').index(i).child('ip'), ip, m));
   });
   return errs;
 }
