@@ -132,3 +132,57 @@ test('namespace deletion empties and removes the namespace', async () => {
     }
   }, 'namespace gone', 30_000);
 });
+
+test('replicaset adopts a matching orphan pod and releases one whose labels change', async () => {
+  await c.create(GVR.pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'orphan', labels: { app: 'rs2' } }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+  const rs = await c.create<any>(GVR.replicasets, 'default', {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'rs2' },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'rs2' } }, template: { metadata: { labels: { app: 'rs2' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+  });
+  const owned = async () => (await c.list<any>(GVR.pods, 'default', { labelSelector: 'app=rs2' })).items.filter((p) => p.metadata.ownerReferences?.some((r: any) => r.uid === rs.metadata.uid));
+  await until(async () => (await owned()).length === 2, 'adopted + 1 created', 30_000);
+  assert.ok((await owned()).some((p) => p.metadata.name === 'orphan'));
+  await c.patch(GVR.pods, 'default', 'orphan', 'application/merge-patch+json', { metadata: { labels: { app: 'debug' } } });
+  await until(async () => ((await c.get<any>(GVR.pods, 'default', 'orphan')).metadata.ownerReferences ?? []).length === 0 && (await owned()).length === 2, 'released and replaced', 30_000);
+  await c.delete(GVR.pods, 'default', 'orphan');
+});
+
+test('orphan and foreground propagation through the real apiserver', async () => {
+  // Orphan: the RS goes, its pods stay without the ownerReference.
+  await c.delete(GVR.replicasets, 'default', 'rs2', { propagationPolicy: 'Orphan' });
+  await until(async () => {
+    try {
+      await c.get(GVR.replicasets, 'default', 'rs2');
+      return false;
+    } catch (e: any) {
+      return e.code === 404;
+    }
+  }, 'orphaned RS deleted', 30_000);
+  const pods = (await c.list<any>(GVR.pods, 'default', { labelSelector: 'app=rs2' })).items;
+  assert.equal(pods.length, 2);
+  for (const p of pods) assert.deepEqual(p.metadata.ownerReferences ?? [], []);
+  for (const p of pods) await c.delete(GVR.pods, 'default', p.metadata.name);
+
+  // Foreground: the RS is deleted only after its pods.
+  await c.create(GVR.replicasets, 'default', {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'rs3' },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'rs3' } }, template: { metadata: { labels: { app: 'rs3' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+  });
+  await until(async () => (await c.list(GVR.pods, 'default', { labelSelector: 'app=rs3' })).items.length === 2, 'rs3 pods', 30_000);
+  const pending = await c.delete(GVR.replicasets, 'default', 'rs3', { propagationPolicy: 'Foreground' });
+  assert.ok(pending.metadata?.deletionTimestamp, 'owner stays while dependents are deleted');
+  assert.ok(pending.metadata?.finalizers?.includes('foregroundDeletion'));
+  await until(async () => {
+    try {
+      await c.get(GVR.replicasets, 'default', 'rs3');
+      return false;
+    } catch (e: any) {
+      return e.code === 404;
+    }
+  }, 'foreground-deleted RS gone', 30_000);
+  assert.equal((await c.list(GVR.pods, 'default', { labelSelector: 'app=rs3' })).items.length, 0);
+});

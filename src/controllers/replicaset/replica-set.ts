@@ -262,7 +262,13 @@ export class ReplicaSetController extends BaseController {
       }
     }
     const newStatus = calculateStatus(rs, filteredPods, manageErr, this.now());
-    const updated = await updateReplicaSetStatus(this.client, this.gvr, rs, newStatus);
+    let updated: RSLike;
+    try {
+      updated = await updateReplicaSetStatus(this.client, this.gvr, rs, newStatus);
+    } catch (e) {
+      if (isNotFound(e)) return; // deleted meanwhile: the delete event cleans up
+      throw e;
+    }
     if (manageErr) throw manageErr;
     const mrs = updated.spec?.minReadySeconds ?? 0;
     const st = updated.status;
