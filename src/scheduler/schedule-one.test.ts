@@ -101,3 +101,36 @@ function withPods(node: ReturnType<typeof makeNode>, cpu: string, memory?: strin
   ni.addPod(newPodInfo(makePod(`existing-${node.metadata!.name}`, { nodeName: node.metadata!.name, containers: [{ cpu, ...(memory ? { memory } : {}) }] })));
   return ni;
 }
+
+test('topology spread (hostname, maxSkew 1) alternates replicas over nodes; the FitError names the constraint', () => {
+  const nodes = [new NodeInfo(makeNode('a')), new NodeInfo(makeNode('b'))];
+  const replica = (i: number) => {
+    const p = makePod(`web-${i}`, {
+      containers: [{ cpu: '100m' }],
+    });
+    p.metadata!.labels = { app: 'web' };
+    p.spec!.topologySpreadConstraints = [
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } },
+    ];
+    return p;
+  };
+  const placed: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const pod = replica(i);
+    const host = schedulePod(newDefaultFramework(), pod, nodes, () => 0).suggestedHost;
+    nodes.find((n) => n.name === host)!.addPod(newPodInfo({ ...pod, spec: { ...pod.spec!, nodeName: host } }));
+    placed.push(host);
+  }
+  assert.deepEqual(placed.slice().sort(), ['a', 'a', 'b', 'b']);
+  // With node b cordoned, a fifth replica would make a:3 vs b:2... allowed (skew 1); a sixth is not.
+  nodes[1].node = makeNode('b', { unschedulable: true });
+  const fifth = replica(5);
+  const h5 = schedulePod(newDefaultFramework(), fifth, nodes).suggestedHost;
+  nodes[0].addPod(newPodInfo({ ...fifth, spec: { ...fifth.spec!, nodeName: h5 } }));
+  const err = fitError(() => schedulePod(newDefaultFramework(), replica(6), nodes));
+  assert.equal(
+    err.message,
+    "0/2 nodes are available: 1 node(s) didn't match pod topology spread constraints, 1 node(s) were unschedulable. " +
+      'preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.',
+  );
+});

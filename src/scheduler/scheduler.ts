@@ -9,7 +9,7 @@
  *   against their node); deleting one frees room, so unschedulable pods are retried.
  * - Node add, and node updates that change what scheduling looks at (allocatable, labels, taints,
  *   unschedulable), retry unschedulable pods; a pod getting assigned retries only pods rejected by
- *   InterPodAffinity (upstream queueing hint).
+ *   InterPodAffinity or PodTopologySpread (upstream queueing hints).
  *
  * scheduleOne (one pod at a time): pop → skip if the pod is gone/assigned/terminating → filter all
  * nodes → score the feasible ones → pick the best (ties random) → **assume** the pod on that node
@@ -36,6 +36,7 @@ import type { Framework } from './framework/runtime.ts';
 import { FitError } from './framework/types.ts';
 import { newDefaultFramework } from './plugins/registry.ts';
 import { Name as InterPodAffinityName } from './plugins/inter-pod-affinity/inter-pod-affinity.ts';
+import { Name as PodTopologySpreadName } from './plugins/pod-topology-spread/pod-topology-spread.ts';
 import { NoNodesAvailableError, schedulePod } from './schedule-one.ts';
 
 /** Upstream's default scheduler name (`spec.schedulerName` default). */
@@ -212,9 +213,15 @@ export class Scheduler {
     });
   }
 
-  /** A pod got assigned: only pods rejected by InterPodAffinity can benefit (upstream AssignedPodAdd hint). */
+  /**
+   * A pod got assigned: only pods rejected by InterPodAffinity or PodTopologySpread can benefit
+   * (upstream AssignedPodAdd queueing hints).
+   */
   private onAssignedPodAdded(): void {
-    this.queue.moveAllToActiveOrBackoffQueue('AssignedPodAdd', (p) => p.unschedulablePlugins.has(InterPodAffinityName));
+    this.queue.moveAllToActiveOrBackoffQueue(
+      'AssignedPodAdd',
+      (p) => p.unschedulablePlugins.has(InterPodAffinityName) || p.unschedulablePlugins.has(PodTopologySpreadName),
+    );
   }
 
   private onPodAdd(pod: Pod): void {

@@ -1,7 +1,8 @@
 /**
  * The default plugin set, after pkg/scheduler/apis/config/v1/default_plugins.go (the subset Skiff
  * implements: NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
- * NodeResourcesFit, NodeResourcesBalancedAllocation, InterPodAffinity (required terms)), in upstream's order, with upstream's score weights: TaintToleration 3,
+ * NodeResourcesFit, NodeResourcesBalancedAllocation, PodTopologySpread (DoNotSchedule),
+ * InterPodAffinity (required terms)), in upstream's order, with upstream's score weights: TaintToleration 3,
  * NodeAffinity 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1.
  */
 import { Framework, type PluginConfig } from '../framework/runtime.ts';
@@ -10,6 +11,7 @@ import { NodeName } from './node-name/node-name.ts';
 import { TaintToleration } from './taint-toleration/taint-toleration.ts';
 import { NodeAffinity } from './node-affinity/node-affinity.ts';
 import { NodePorts } from './node-ports/node-ports.ts';
+import { PodTopologySpread } from './pod-topology-spread/pod-topology-spread.ts';
 import { InterPodAffinity, type InterPodAffinityOptions } from './inter-pod-affinity/inter-pod-affinity.ts';
 import { NodeResourcesFit } from './node-resources-fit/node-resources-fit.ts';
 import { NodeResourcesBalancedAllocation } from './node-resources-balanced-allocation/node-resources-balanced-allocation.ts';
@@ -30,6 +32,7 @@ export function defaultPlugins(opts: DefaultPluginsOptions = {}): PluginConfig[]
     { plugin: new NodePorts() },
     { plugin: new NodeResourcesFit(), weight: 1 },
     { plugin: new NodeResourcesBalancedAllocation(), weight: 1 },
+    { plugin: new PodTopologySpread() },
     { plugin: new InterPodAffinity({ namespaceLabels: opts.namespaceLabels }) },
   ];
 }
