@@ -125,6 +125,19 @@ describe('SharedInformer', () => {
     await run;
   });
 
+  test('periodic resync calls onUpdate(obj, obj) for stored objects', async () => {
+    const c = new FakeClient();
+    await c.create(GVR.pods, 'default', pod('a'));
+    const inf = new SharedInformer(c, GVR.pods, { resyncPeriodMs: 20 });
+    let resyncs = 0;
+    inf.addEventHandler({ onUpdate: (o, n) => void (o === n && resyncs++) });
+    const ac = new AbortController();
+    const run = inf.run(ac.signal);
+    await until(() => resyncs >= 2, 'two resyncs');
+    ac.abort();
+    await run;
+  });
+
   test('custom indexers and factory sharing', async () => {
     const c = new FakeClient();
     await c.create(GVR.pods, 'default', {

@@ -11,8 +11,9 @@
  *   1000 s (ItemExponentialFailureRateLimiter(5ms, 1000s), the per-item part of
  *   DefaultControllerRateLimiter). `forget(key)` resets the failure count; call it on success.
  * - `addAfter(key, ms)` adds once the delay elapses (the earliest pending time wins).
- * - `shutDown()` makes `get()` resolve `undefined` for every waiter once the queue is drained
- *   of nothing: as upstream, items still queued are not handed out after shutdown.
+ * - `shutDown()` makes every pending and later `get()` resolve `undefined`. Unlike upstream's
+ *   Get (which still hands out queued items after ShutDown), items still queued are dropped, so
+ *   controllers stop promptly; in-flight items finish normally.
  */
 
 /** Injectable clock (ms). The default uses Date.now / setTimeout (timers are unref'd). */
