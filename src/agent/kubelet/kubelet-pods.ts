@@ -397,6 +397,26 @@ export function hashContainer(c: Container): string {
   return createHash('sha256').update(canon).digest('hex').slice(0, 16);
 }
 
+/** Annotation with the host path of the container's termination-message file. */
+export const ANNOTATION_TERMINATION_MESSAGE_FILE = 'io.kubernetes.container.terminationMessageFile';
+/** Annotation with the container's terminationMessagePolicy. */
+export const ANNOTATION_TERMINATION_MESSAGE_POLICY = 'io.kubernetes.container.terminationMessagePolicy';
+
+/**
+ * Creates the host file bind-mounted at the container's `terminationMessagePath` (default
+ * /dev/termination-log): `<rootDir>/pods/<uid>/containers/<name>/<attempt>-termination-log`
+ * (world-writable, as upstream). Returns the mount.
+ */
+export async function makeTerminationMessageMount(rootDir: string, pod: Pod, c: Container, attempt: number): Promise<Mount> {
+  const dir = path.join(podDir(rootDir, pod.metadata!.uid!), 'containers', c.name);
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${attempt}-termination-log`);
+  await writeFile(file, '', { mode: 0o666 });
+  const { chmod } = await import('node:fs/promises');
+  await chmod(file, 0o666);
+  return { containerPath: c.terminationMessagePath || '/dev/termination-log', hostPath: file };
+}
+
 /** Annotation with the container's termination grace period. */
 export const ANNOTATION_TERMINATION_GRACE = 'io.kubernetes.pod.terminationGracePeriod';
 
@@ -413,6 +433,7 @@ export function generateContainerConfig(
   mounts: Mount[],
   image: string,
   init: boolean,
+  terminationMessageFile?: string,
 ): ContainerConfig {
   const vars = new Map(envs.map((e) => [e.key, e.value]));
   const limits = c.resources?.limits ?? {};
@@ -444,6 +465,8 @@ export function generateContainerConfig(
       [ANNOTATION_CONTAINER_RESTART_COUNT]: String(attempt),
       [ANNOTATION_TERMINATION_GRACE]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
       [ANNOTATION_CONTAINER_HASH]: hashContainer(c),
+      [ANNOTATION_TERMINATION_MESSAGE_POLICY]: c.terminationMessagePolicy ?? 'File',
+      ...(terminationMessageFile ? { [ANNOTATION_TERMINATION_MESSAGE_FILE]: terminationMessageFile } : {}),
       ...(init ? { [ANNOTATION_CONTAINER_INIT]: 'true' } : {}),
     },
     logPath: containerLogPath(rootDir, pod, c.name, attempt),

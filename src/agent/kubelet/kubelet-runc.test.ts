@@ -89,6 +89,27 @@ describe('kubelet with the runc runtime', { timeout: 240_000 }, () => {
     assert.deepEqual(errs, []);
   });
 
+  test('a finished container reports its exit code and termination message', async () => {
+    await fake.create(GVR.pods, 'default', {
+      metadata: { name: 'once', namespace: 'default' },
+      spec: {
+        nodeName: NODE,
+        restartPolicy: 'Never',
+        containers: [{ name: 'c', image: 'busybox:test', imagePullPolicy: 'IfNotPresent', command: ['/bin/sh', '-c', 'echo bye > /dev/termination-log; exit 4'] }],
+      },
+    });
+    const p = await waitFor('Failed', () => {
+      const p = fake.peek(GVR.pods, 'default', 'once') as Pod;
+      return p.status?.phase === 'Failed' && p;
+    });
+    const t = p.status!.containerStatuses![0].state!.terminated!;
+    assert.equal(t.exitCode, 4);
+    assert.equal(t.reason, 'Error');
+    assert.equal(t.message, 'bye\n');
+    await fake.delete(GVR.pods, 'default', 'once');
+    await waitFor('cleaned up', async () => (await runtime.listPodSandbox()).length === 0);
+  });
+
   test('pod runs, probes, logs, exec, port-forward, graceful deletion', async () => {
     await fake.create(GVR.pods, 'default', {
       metadata: { name: 'web', namespace: 'default', finalizers: ['test.skiff/hold'] },

@@ -294,6 +294,32 @@ describe('Kubelet', () => {
     assert.equal(p.status!.containerStatuses![0].state?.terminated?.exitCode, 3);
   });
 
+  test('termination message from the file, or the log tail with FallbackToLogsOnError', async () => {
+    const runtime = new FakeRuntime();
+    const { writeFile } = await import('node:fs/promises');
+    runtime.onStart = (c) =>
+      setTimeout(async () => {
+        const m = c.config.mounts.find((x) => x.containerPath === '/dev/termination-log');
+        if (m && c.metadata.name === 'file') await writeFile(m.hostPath, 'bye from file');
+        runtime.exitContainer(c.id, 1);
+      }, 10);
+    const env = await setup({ runtime });
+    await env.fake.create(
+      GVR.pods,
+      'default',
+      podSpec('term', {
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'file', image: 'web:1' },
+          { name: 'logs', image: 'web:1', terminationMessagePolicy: 'FallbackToLogsOnError' },
+        ],
+      }),
+    );
+    const p = await waitFor('Failed', () => getPod(env, 'term').status?.phase === 'Failed' && getPod(env, 'term'));
+    const byName = Object.fromEntries(p.status!.containerStatuses!.map((c) => [c.name, c.state?.terminated?.message]));
+    assert.deepEqual(byName, { file: 'bye from file', logs: 'started logs attempt 0\n' });
+  });
+
   test('init containers run first, in order', async () => {
     const runtime = new FakeRuntime();
     runtime.onStart = (c) => {

@@ -17,7 +17,8 @@
  *   `io.kubernetes.pod.uid`), so after a restart running containers are found, not duplicated,
  *   and restart counts come from container annotations.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Client } from '../../client/interface.ts';
 import type { KubeletConnection } from '../../apiserver/kubelet-client.ts';
@@ -25,7 +26,8 @@ import { LABEL_POD_UID, type ContainerStatus, type ImageService, type RuntimeSer
 import { Backoff } from './backoff.ts';
 import { newKubeletRecorder, type KubeletEventRecorder } from './events.ts';
 import { ImageManager } from './images.ts';
-import { podLogDir } from './kubelet-pods.ts';
+import { ANNOTATION_TERMINATION_MESSAGE_FILE, ANNOTATION_TERMINATION_MESSAGE_POLICY, podLogDir } from './kubelet-pods.ts';
+import { readLogs } from './logs.ts';
 import { KubeGenericRuntimeManager, type RuntimePodStatus } from './kuberuntime-manager.ts';
 import { getNodeInternalIP } from './node-status.ts';
 import { SourceApiserver } from './pod-source.ts';
@@ -338,7 +340,7 @@ export class Kubelet {
     const status = generateAPIPodStatus({
       pod,
       sandbox: rs.sandboxes[0],
-      containers: rs.containers,
+      containers: await this.withTerminationMessages(rs.containers),
       reasons: this.runtimeManager.reasonsOf(st.uid),
       isReady: (name, id) => this.probes.isReady(st.uid, name, id),
       isStarted: (name, id) => this.probes.isStarted(st.uid, name, id),
@@ -347,6 +349,30 @@ export class Kubelet {
       terminal: st.terminal,
     });
     await this.statusManager.setPodStatus(pod, status);
+  }
+
+  /**
+   * Fills `message` of exited containers from their termination-message file (≤4096 bytes) or,
+   * with `FallbackToLogsOnError` and a non-zero exit, the last 80 log lines (≤2048 bytes), as
+   * upstream's kuberuntime getTerminationMessage / readLastStringFromContainerLogs.
+   */
+  private async withTerminationMessages(containers: ContainerStatus[]): Promise<ContainerStatus[]> {
+    return Promise.all(
+      containers.map(async (c) => {
+        if (c.state !== 'CONTAINER_EXITED') return c;
+        let msg = '';
+        const file = c.annotations?.[ANNOTATION_TERMINATION_MESSAGE_FILE];
+        if (file) msg = (await readFile(file).catch(() => Buffer.alloc(0))).subarray(0, 4096).toString();
+        if (!msg && c.exitCode !== 0 && c.annotations?.[ANNOTATION_TERMINATION_MESSAGE_POLICY] === 'FallbackToLogsOnError') {
+          const chunks: Buffer[] = [];
+          const out = new Writable({ write(chunk, _e, cb) { chunks.push(Buffer.from(chunk)); cb(); } });
+          await readLogs(c.logPath, { tailLines: 80 }, out, new AbortController().signal).catch(() => undefined);
+          const all = Buffer.concat(chunks);
+          msg = all.subarray(Math.max(0, all.length - 2048)).toString();
+        }
+        return msg ? { ...c, message: msg } : c;
+      }),
+    );
   }
 
   /** syncTerminatingPod + syncTerminatedPod: stop, tear down, final status, DELETE grace 0. */

@@ -35,6 +35,7 @@ import {
   generatePodSandboxConfig,
   makeEnvironmentVariables,
   makeMounts,
+  makeTerminationMessageMount,
   needsManagedHostsFile,
   hashContainer,
   ANNOTATION_CONTAINER_HASH,
@@ -299,7 +300,13 @@ export class KubeGenericRuntimeManager {
     try {
       const envs = await makeEnvironmentVariables(this.d.client, pod, c, sandbox.ip, this.d.hostIP());
       const mounts = await makeMounts(c, volumes, hostsFile);
-      config = generateContainerConfig(this.d.rootDir, pod, c, attempt, envs, mounts, c.image ?? '', init);
+      let termFile: string | undefined;
+      if (!mounts.some((m) => m.containerPath === (c.terminationMessagePath || '/dev/termination-log'))) {
+        const tm = await makeTerminationMessageMount(this.d.rootDir, pod, c, attempt);
+        mounts.push(tm);
+        termFile = tm.hostPath;
+      }
+      config = generateContainerConfig(this.d.rootDir, pod, c, attempt, envs, mounts, c.image ?? '', init, termFile);
     } catch (e) {
       if (e instanceof ContainerConfigError) {
         failed('CreateContainerConfigError', e.message);
