@@ -244,6 +244,12 @@ describe('Deployment / ReplicaSet validation', () => {
     const errs = create('apps', 'deployments', deploy({ strategy: { type: 'Recreate', rollingUpdate: { maxSurge: 1 } } }));
     assert.deepEqual(strs(errs), ["spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"]);
   });
+  test('unknown strategy type', () => {
+    const errs = create('apps', 'deployments', deploy({ strategy: { type: 'BlueGreen' } }));
+    assert.deepEqual(errs.map((e) => [e.field, e.type, String(e.value), e.detail]), [
+      ['spec.strategy', 'FieldValueNotSupported', 'apps.DeploymentStrategy{Type:"BlueGreen", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}', 'supported values: "Recreate", "RollingUpdate"'],
+    ]);
+  });
   test('template restartPolicy must be Always', () => {
     const d = deploy({});
     (d.spec as any).template.spec.restartPolicy = 'Never';

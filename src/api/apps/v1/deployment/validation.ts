@@ -12,7 +12,7 @@ import {
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from '../../../../machinery/validation.ts';
-import { goIntOrStringValue, goLabelSelectorValue } from '../../../common/go-value.ts';
+import { GoValue, goIntOrStringValue, goLabelSelectorValue } from '../../../common/go-value.ts';
 import { rec, semanticDeepEqual } from '../../../common/meta.ts';
 import { validatePodTemplateSpecForReplicaSet, validateReplicaCounters, validateWorkloadSelector } from '../../../common/workload.ts';
 
@@ -63,8 +63,12 @@ export function validateDeploymentStrategy(strategy: unknown, path: FieldPath): 
     case 'RollingUpdate':
       if (!s.rollingUpdate) return [required(path.child('rollingUpdate'), 'this should be defaulted and never be nil')];
       return validateRollingUpdateDeployment(s.rollingUpdate, path.child('rollingUpdate'));
-    default:
-      return [notSupported(path.child('type'), s.type ?? '', ['Recreate', 'RollingUpdate'])];
+    default: {
+      // upstream reports the whole strategy at `spec.strategy` (printed with %#v).
+      const ru = s.rollingUpdate ? '(*apps.RollingUpdateDeployment)(…)' : '(*apps.RollingUpdateDeployment)(nil)';
+      const value = new GoValue(s, `apps.DeploymentStrategy{Type:${JSON.stringify(String(s.type ?? ''))}, RollingUpdate:${ru}}`);
+      return [notSupported(path, value, ['Recreate', 'RollingUpdate'])];
+    }
   }
 }
 
