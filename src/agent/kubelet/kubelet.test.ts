@@ -320,6 +320,18 @@ describe('Kubelet', () => {
     assert.deepEqual(byName, { file: 'bye from file', logs: 'started logs attempt 0\n' });
   });
 
+  test('activeDeadlineSeconds kills the pod: Failed / DeadlineExceeded', async () => {
+    const env = await setup();
+    await env.fake.create(GVR.pods, 'default', podSpec('deadline', { activeDeadlineSeconds: 1 }));
+    const p = await waitFor('DeadlineExceeded', () => getPod(env, 'deadline').status?.reason === 'DeadlineExceeded' && getPod(env, 'deadline'));
+    assert.equal(p.status?.phase, 'Failed');
+    assert.equal(p.status?.message, 'Pod was active on the node longer than the specified deadline');
+    assert.ok(p.status?.containerStatuses?.[0].state?.terminated);
+    assert.deepEqual(env.recorder.messages('DeadlineExceeded'), ['Pod was active on the node longer than the specified deadline']);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(env.runtime.byName('app').length, 1, 'not restarted');
+  });
+
   test('init containers run first, in order', async () => {
     const runtime = new FakeRuntime();
     runtime.onStart = (c) => {

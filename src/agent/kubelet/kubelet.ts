@@ -83,6 +83,8 @@ interface PodState {
   /** Terminated and cleaned up (waiting for the DELETED event). */
   finished: boolean;
   terminal: boolean;
+  /** activeDeadlineSeconds passed: the pod was killed and is Failed/DeadlineExceeded. */
+  deadlineExceeded?: boolean;
   timer?: NodeJS.Timeout;
   timerAt?: number;
   idle?: Promise<void>;
@@ -220,6 +222,7 @@ export class Kubelet {
     }
     st.pod = pod;
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') st.terminal = true;
+    if (pod.status?.phase === 'Failed' && pod.status.reason === 'DeadlineExceeded') st.deadlineExceeded = true;
     this.updatePod(uid);
   }
 
@@ -307,6 +310,21 @@ export class Kubelet {
       for (const sb of rs.sandboxes) if (sb.state === 'SANDBOX_READY') await this.runtime.stopPodSandbox(sb.id);
       rs = await this.runtimeManager.getPodStatus(uid);
     }
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    if (deadline !== undefined && !st.terminal) {
+      // activeDeadlineHandler: counted from status.startTime.
+      const startedAt = Date.parse(this.statusManager.get(uid)?.status?.startTime ?? pod.status?.startTime ?? '') || this.now();
+      const left = startedAt + deadline * 1000 - this.now();
+      if (left <= 0) {
+        const message = 'Pod was active on the node longer than the specified deadline';
+        this.recorder.eventf(pod, undefined, 'Normal', 'DeadlineExceeded', message);
+        await this.runtimeManager.killPod(pod, rs, undefined);
+        st.terminal = true;
+        st.deadlineExceeded = true;
+        this.probes.removePod(uid);
+        rs = await this.runtimeManager.getPodStatus(uid);
+      } else requeueAfterMs = left;
+    }
     if (!st.terminal) {
       let volumes: Map<string, string> | undefined;
       try {
@@ -318,7 +336,7 @@ export class Kubelet {
       }
       if (volumes) {
         const r = await this.runtimeManager.syncPod(pod, rs, volumes);
-        requeueAfterMs = r.requeueAfterMs;
+        if (r.requeueAfterMs !== undefined && (requeueAfterMs === undefined || r.requeueAfterMs < requeueAfterMs)) requeueAfterMs = r.requeueAfterMs;
         if (r.terminal) st.terminal = true;
         rs = await this.runtimeManager.getPodStatus(uid);
         if (r.terminal) {
@@ -348,6 +366,11 @@ export class Kubelet {
       now: this.now(),
       terminal: st.terminal,
     });
+    if (st.deadlineExceeded) {
+      status.phase = 'Failed';
+      status.reason = 'DeadlineExceeded';
+      status.message = 'Pod was active on the node longer than the specified deadline';
+    }
     await this.statusManager.setPodStatus(pod, status);
   }
 
