@@ -37,7 +37,8 @@ export const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'l
 /** Verbs of a `/status` or `/scale` subresource. */
 const STATUS_VERBS = ['get', 'patch', 'update'];
 
-interface Def {
+/** Inputs of {@link defineResource}: a ResourceInfo minus the derivable fields. */
+export interface ResourceDef {
   group: string;
   version: string;
   resource: string;
@@ -47,14 +48,16 @@ interface Def {
   verbs?: string[];
   shortNames?: string[];
   categories?: string[];
-  subresources?: SubDef[];
+  /** Subresources; group/version default to the resource's. */
+  subresources?: SubresourceDef[];
   strategy: Strategy;
   statusStrategy?: StatusStrategy;
   table?: TableConvertor;
   selectableFields?: string[];
 }
 
-interface SubDef {
+/** A subresource entry of {@link ResourceDef}. */
+export interface SubresourceDef {
   name: string;
   kind: string;
   verbs: string[];
@@ -62,7 +65,12 @@ interface SubDef {
   version?: string;
 }
 
-function def(d: Def): ResourceInfo {
+/**
+ * Builds a ResourceInfo: listKind `<Kind>List`, verbs default to {@link STANDARD_VERBS}, empty
+ * short names/categories, subresources inheriting the group/version, the default Name/Age
+ * printer when no table is given. Use it to add a kind to {@link RESOURCES}.
+ */
+export function defineResource(d: ResourceDef): ResourceInfo {
   const info: ResourceInfo = {
     group: d.group,
     version: d.version,
@@ -91,23 +99,23 @@ function def(d: Def): ResourceInfo {
 
 /** Every served resource, core group first, then apps and coordination.k8s.io. */
 export const RESOURCES: ResourceInfo[] = [
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'bindings', singular: 'binding', kind: 'Binding', namespaced: true,
     verbs: ['create'], strategy: bindingStrategy,
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true,
     shortNames: ['cm'], strategy: configMapStrategy, table: configMapTable,
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'endpoints', singular: 'endpoints', kind: 'Endpoints', namespaced: true,
     shortNames: ['ep'], strategy: endpointsStrategy, table: endpointsTable,
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true,
     shortNames: ['ev'], strategy: eventStrategy, table: eventTable, selectableFields: eventSelectableFields,
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'],
     subresources: [
@@ -116,7 +124,7 @@ export const RESOURCES: ResourceInfo[] = [
     ],
     strategy: namespaceStrategy, statusStrategy: namespaceStatusStrategy, table: namespaceTable, selectableFields: ['status.phase'],
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
     shortNames: ['no'],
     subresources: [
@@ -124,7 +132,7 @@ export const RESOURCES: ResourceInfo[] = [
     ],
     strategy: nodeStrategy, statusStrategy: nodeStatusStrategy, table: nodeTable, selectableFields: ['spec.unschedulable'],
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
     shortNames: ['po'], categories: ['all'],
     subresources: [
@@ -138,16 +146,16 @@ export const RESOURCES: ResourceInfo[] = [
     ],
     strategy: podStrategy, statusStrategy: podStatusStrategy, table: podTable, selectableFields: podSelectableFields,
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true,
     strategy: secretStrategy, table: secretTable, selectableFields: ['type'],
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true,
     shortNames: ['sa'],
     strategy: serviceAccountStrategy, table: serviceAccountTable,
   }),
-  def({
+  defineResource({
     group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true,
     verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['svc'], categories: ['all'],
     subresources: [
@@ -155,7 +163,7 @@ export const RESOURCES: ResourceInfo[] = [
     ],
     strategy: serviceStrategy, statusStrategy: serviceStatusStrategy, table: serviceTable, selectableFields: ['spec.clusterIP', 'spec.type'],
   }),
-  def({
+  defineResource({
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
     shortNames: ['deploy'], categories: ['all'],
     subresources: [
@@ -164,7 +172,7 @@ export const RESOURCES: ResourceInfo[] = [
     ],
     strategy: deploymentStrategy, statusStrategy: deploymentStatusStrategy, table: deploymentTable,
   }),
-  def({
+  defineResource({
     group: 'apps', version: 'v1', resource: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true,
     shortNames: ['rs'], categories: ['all'],
     subresources: [
@@ -173,7 +181,7 @@ export const RESOURCES: ResourceInfo[] = [
     ],
     strategy: replicaSetStrategy, statusStrategy: replicaSetStatusStrategy, table: replicaSetTable, selectableFields: ['status.replicas'],
   }),
-  def({
+  defineResource({
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
     strategy: leaseStrategy, table: leaseTable,
   }),
