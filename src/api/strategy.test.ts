@@ -6,6 +6,7 @@ import { findResource } from './resource-table.ts';
 import { applyPodBinding } from './core/v1/pod/strategy.ts';
 import { getPodQOS } from './core/v1/pod/qos.ts';
 import { applyScale, scaleFromObject, validateScale } from './common/scale.ts';
+import { namespaceFinalizeStrategy } from './core/v1/namespace/strategy.ts';
 
 const dep = () => ({
   metadata: { name: 'web', namespace: 'default', annotations: { a: '1' }, labels: { l: '1' } },
@@ -190,6 +191,28 @@ describe('Namespace strategy', () => {
     assert.deepEqual(upd.spec.finalizers, ['kubernetes']);
     assert.equal(upd.status.phase, 'Active');
     assert.deepEqual(ri.strategy.getAttrs(ns), { 'metadata.name': 'dev', 'metadata.namespace': '', 'status.phase': 'Active' });
+  });
+});
+
+describe('Namespace finalize and status', () => {
+  test('finalize changes only spec.finalizers; status validation ties phase to deletionTimestamp', () => {
+    const ri = findResource('', 'v1', 'namespaces')!;
+    const old: any = created('namespaces', { metadata: { name: 'dev', resourceVersion: '3' } }, '');
+    const obj: any = structuredClone(old);
+    obj.spec.finalizers = [];
+    obj.status = { phase: 'Terminating' };
+    obj.metadata.labels.extra = 'x';
+    namespaceFinalizeStrategy.prepareForUpdate(obj, old);
+    assert.deepEqual(obj.spec.finalizers, []);
+    assert.deepEqual(obj.status, { phase: 'Active' });
+    assert.deepEqual(namespaceFinalizeStrategy.validateUpdate(obj, old), []);
+    const st: any = structuredClone(old);
+    st.status = { phase: 'Terminating' };
+    ri.statusStrategy!.prepareForUpdate(st, old);
+    assert.deepEqual(
+      ri.statusStrategy!.validateUpdate(st, old).map((e) => [e.field, e.detail]),
+      [['status.Phase', "may only be 'Active' if `deletionTimestamp` is empty"]],
+    );
   });
 });
 
