@@ -34,7 +34,7 @@ import {
   validateNonnegativeField,
 } from '../../machinery/validation.ts';
 import { arr, rec } from './meta.ts';
-import { tryParseQuantity } from '../../machinery/quantity.ts';
+import { errFormatWrong, tryParseQuantity } from '../../machinery/quantity.ts';
 
 type Path = FieldPath;
 
@@ -417,7 +417,7 @@ export function validateResourceRequirements(resources: unknown, path: Path): Fi
   const checkValue = (name: string, v: unknown, p: Path) => {
     const qv = parsed(v);
     if (!qv) {
-      errs.push(invalid(p, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+      errs.push(invalid(p, v, errFormatWrong));
       return undefined;
     }
     if (qv.sign() < 0) errs.push(invalid(p, qv.toString(), 'must be greater than or equal to 0'));
