@@ -15,27 +15,13 @@ import { GVR, type Client, type GroupVersionResource, type KubeObject } from '..
 import { defaultLogger, type Logger, type SharedInformer } from '../../client/informer.ts';
 import type { SharedInformerFactory } from '../../client/informer-factory.ts';
 import { rfc3339 } from '../../client/object-util.ts';
-import { isAlreadyExists, isNotFound, StatusError } from '../../machinery/errors.ts';
+import { isNotFound, StatusError } from '../../machinery/errors.ts';
 import { BaseController } from '../shared/base-controller.ts';
 
-/** Namespaces every cluster has. */
-export const SystemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+export { SystemNamespaces, ensureSystemNamespaces } from './bootstrap.ts';
 
 /** The namespace finalizer owned by this controller. */
 export const FinalizerKubernetes = 'kubernetes';
-
-/**
- * Creates the system namespaces if missing. @throws the first error other than AlreadyExists.
- */
-export async function ensureSystemNamespaces(client: Client): Promise<void> {
-  for (const name of SystemNamespaces) {
-    try {
-      await client.create(GVR.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: {} });
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
-    }
-  }
-}
 
 const g = (group: string, resource: string, version = 'v1'): GroupVersionResource => ({ group, version, resource });
 
