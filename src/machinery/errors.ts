@@ -206,6 +206,7 @@ export type FieldErrorType =
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
   | 'FieldValueTooMany'
+  | 'FieldValueNotFound'
   | 'InternalError';
 
 /** One validation error: `{type, field, value, detail}` with a field path like `spec.template.spec.containers[0].image`. */
@@ -256,6 +257,8 @@ export const notSupported = (path: PathLike, value: unknown, valid: string[]): F
   value,
   detail: valid.length ? `supported values: ${valid.map((v) => JSON.stringify(v)).join(', ')}` : '',
 });
+/** `field.NotFound`: "Not found: <value>". */
+export const notFound = (path: PathLike, value: unknown): FieldError => ({ type: 'FieldValueNotFound', field: p(path), value });
 /** `field.Duplicate`: "Duplicate value: <value>". */
 export const duplicate = (path: PathLike, value: unknown): FieldError => ({ type: 'FieldValueDuplicate', field: p(path), value });
 /** `field.Forbidden`: "Forbidden: <detail>". */
@@ -270,6 +273,8 @@ export const tooLong = (path: PathLike, value: unknown, max: number): FieldError
 
 function renderValue(v: unknown): string {
   if (v === undefined || v === null) return 'null';
+  // Values wrapped with their Go rendering (src/api/common/go-value.ts), e.g. map[string]string{"app":"web"}.
+  if (typeof v === 'object' && typeof (v as { goString?: unknown }).goString === 'string') return (v as { goString: string }).goString;
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   return JSON.stringify(v);
@@ -290,6 +295,8 @@ export function fieldErrorBody(e: FieldError): string {
       return `Internal error: ${e.detail ?? ''}`;
     case 'FieldValueDuplicate':
       return `Duplicate value: ${renderValue(e.value)}`;
+    case 'FieldValueNotFound':
+      return `Not found: ${renderValue(e.value)}`;
     case 'FieldValueNotSupported':
       return `Unsupported value: ${renderValue(e.value)}${e.detail ? `: ${e.detail}` : ''}`;
     case 'FieldValueInvalid':
