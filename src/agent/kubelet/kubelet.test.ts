@@ -346,6 +346,32 @@ describe('Kubelet', () => {
     assert.deepEqual(p.status?.initContainerStatuses?.map((s) => s.state?.terminated?.reason), ['Completed', 'Completed']);
   });
 
+  test('sidecar init containers (restartPolicy Always) start first and keep running', async () => {
+    const runtime = new FakeRuntime();
+    runtime.onStart = (c) => {
+      if (c.metadata.name === 'init1') setTimeout(() => runtime.exitContainer(c.id, 0), 10);
+    };
+    const env = await setup({ runtime });
+    await env.fake.create(
+      GVR.pods,
+      'default',
+      podSpec('sidecar', { initContainers: [{ name: 'proxy', image: 'web:1', restartPolicy: 'Always' }, { name: 'init1', image: 'web:1' }] }),
+    );
+    const p = await waitFor('Running+Ready', () => {
+      const p = getPod(env, 'sidecar');
+      return p.status?.phase === 'Running' && cond(p, 'Ready')?.status === 'True' && p;
+    });
+    const starts = env.runtime.calls.filter((c) => c.startsWith('startContainer')).map((c) => c.split(' ')[1]);
+    assert.deepEqual(starts, ['proxy', 'init1', 'app']);
+    assert.equal(cond(p, 'Initialized')?.status, 'True');
+    assert.ok(p.status?.initContainerStatuses?.find((s) => s.name === 'proxy')?.state?.running);
+    // A crashed sidecar is restarted without disturbing the app.
+    runtime.exitContainer(runtime.byName('proxy')[0].id, 1);
+    await waitFor('sidecar restarted', () => getPod(env, 'sidecar').status?.initContainerStatuses?.find((s) => s.name === 'proxy')?.restartCount === 1 && runtime.byName('proxy').some((c) => c.state === 'CONTAINER_RUNNING'));
+    assert.equal(runtime.byName('app').length, 1);
+    assert.equal(runtime.byName('init1').length, 1);
+  });
+
   test('a failing readiness probe keeps Ready=False; success flips it', async () => {
     const runtime = new FakeRuntime();
     let healthy = false;

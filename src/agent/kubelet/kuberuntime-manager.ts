@@ -176,9 +176,30 @@ export class KubeGenericRuntimeManager {
     };
 
     // 2. Init containers, one at a time.
-    const inits = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy !== 'Always');
+    // Sidecars (init containers with restartPolicy Always) start in their turn, keep running and
+    // are restarted with back-off; once every regular init container is done they no longer block.
+    const inits = pod.spec?.initContainers ?? [];
+    const pastInit = inits.filter((c) => c.restartPolicy !== 'Always').every((c) => {
+      const l = containersByName(current, c.name)[0];
+      return l?.state === 'CONTAINER_EXITED' && l.exitCode === 0;
+    });
     for (const c of inits) {
       const latest = containersByName(current, c.name)[0];
+      if (c.restartPolicy === 'Always') {
+        if (latest?.state === 'CONTAINER_RUNNING') continue;
+        if (latest?.state === 'CONTAINER_CREATED') await this.d.runtime.removeContainer(latest.id);
+        else if (latest) {
+          const wait = this.doBackOff(pod, c, latest, reasons, true);
+          if (wait > 0) {
+            want(wait);
+            if (pastInit) continue;
+            return { requeueAfterMs: requeue, terminal: false };
+          }
+        }
+        await start(c, true);
+        if (pastInit) continue;
+        return { requeueAfterMs: requeue ?? 1, terminal: false };
+      }
       if (latest?.state === 'CONTAINER_EXITED' && latest.exitCode === 0) continue;
       if (latest?.state === 'CONTAINER_RUNNING') return { requeueAfterMs: requeue, terminal: false };
       if (latest?.state === 'CONTAINER_CREATED') {

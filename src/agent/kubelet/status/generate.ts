@@ -194,7 +194,8 @@ export function generateAPIPodStatus(input: PodStatusInput): PodStatus {
     }
     return s;
   });
-  const initialized = initSpecs.every((c) => c.restartPolicy === 'Always' || initDone(input, c.name));
+  // A sidecar (restartPolicy Always) counts once it has run; others must have exited 0.
+  const initialized = initSpecs.every((c) => (c.restartPolicy === 'Always' ? containersByName(input.containers, c.name).length > 0 : initDone(input, c.name)));
   const statuses = (pod.spec?.containers ?? []).map((c) => containerStatus(input, c, initialized ? 'ContainerCreating' : 'PodInitializing'));
   const phase = getPhase(pod, initStatuses, statuses, !!input.terminal);
 
@@ -207,7 +208,9 @@ export function generateAPIPodStatus(input: PodStatusInput): PodStatus {
   else if (phase === 'Succeeded' && initialized) conds.push({ type: 'Initialized', status: 'True', reason: 'PodCompleted' });
   else if (initialized) conds.push({ type: 'Initialized', status: 'True' });
   else {
-    const incomplete = initSpecs.filter((c) => !initDone(input, c.name)).map((c) => c.name);
+    const incomplete = initSpecs
+      .filter((c) => (c.restartPolicy === 'Always' ? !containersByName(input.containers, c.name).length : !initDone(input, c.name)))
+      .map((c) => c.name);
     conds.push({ type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${incomplete.join(' ')}]` });
   }
   // ContainersReady / Ready
@@ -218,7 +221,7 @@ export function generateAPIPodStatus(input: PodStatusInput): PodStatus {
     containersReady = { type: 'ContainersReady', status: 'False', reason: 'PodCompleted' };
   } else {
     const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
-    const unreadyInit = initialized ? [] : initSpecs.map((c) => c.name).filter((n) => !initDone(input, n));
+    const unreadyInit = initialized ? [] : initSpecs.filter((c) => c.restartPolicy !== 'Always' && !initDone(input, c.name)).map((c) => c.name);
     if (!unready.length && initialized) {
       containersReady = { type: 'ContainersReady', status: 'True' };
       ready = { type: 'Ready', status: 'True' };
