@@ -172,4 +172,30 @@ describe('DeploymentController (with ReplicaSetController over FakeClient)', () 
       await h.stop();
     }
   });
+
+  test('no progress within progressDeadlineSeconds → Progressing=False ProgressDeadlineExceeded', async () => {
+    const c = new FakeClient();
+    await c.create(GVR.deployments, 'default', dep('nginx:1', 2, { progressDeadlineSeconds: 1 }));
+    // No kubelet: pods never become ready.
+    const factory = new SharedInformerFactory(c);
+    const recorder = new FakeRecorder();
+    const rsc = new ReplicaSetController({ client: c, factory, recorder });
+    const dc = new DeploymentController({ client: c, factory, recorder });
+    const ac = new AbortController();
+    factory.start(ac.signal);
+    const runs = [rsc.run(1, ac.signal), dc.run(1, ac.signal)];
+    try {
+      await until(() => (d(c).status?.conditions ?? []).some((k: any) => k.type === 'Progressing' && k.reason === 'ProgressDeadlineExceeded'), 'deadline exceeded');
+      const cond = d(c).status.conditions.find((k: any) => k.type === 'Progressing');
+      assert.equal(cond.status, 'False');
+      assert.match(cond.message, /^ReplicaSet "web-[a-z0-9]+" has timed out progressing\.$/);
+      const avail = d(c).status.conditions.find((k: any) => k.type === 'Available');
+      assert.equal(avail.status, 'False');
+      assert.equal(avail.reason, 'MinimumReplicasUnavailable');
+    } finally {
+      ac.abort();
+      await Promise.all(runs);
+      await factory.shutdown();
+    }
+  });
 });
