@@ -10,7 +10,7 @@ import { GVR, type Client } from '../../client/interface.ts';
 import type { Lister } from '../../client/informer.ts';
 import type { EventRecorder } from '../../client/record.ts';
 import { deepCopy, getControllerOf, type K, type Mutable } from '../../client/object-util.ts';
-import { isAlreadyExists } from '../../machinery/errors.ts';
+import { isAlreadyExists, isNotFound } from '../../machinery/errors.ts';
 import { newControllerRef } from '../shared/controller-ref-manager.ts';
 import {
   DefaultDeploymentUniqueLabelKey,
@@ -316,7 +316,7 @@ export async function cleanupDeployment(ctx: DeploymentContext, oldRSs: RSObj[],
     try {
       await ctx.client.delete(GVR.replicasets, rs.metadata?.namespace, rs.metadata!.name!);
     } catch (e) {
-      if (!(e instanceof Error && 'code' in e && (e as { code: number }).code === 404)) throw e;
+      if (!isNotFound(e)) throw e;
     }
   }
 }

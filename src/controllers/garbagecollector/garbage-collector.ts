@@ -80,7 +80,7 @@ export class GarbageCollector extends BaseController {
       inf.addEventHandler({
         onAdd: (o) => this.onAddOrUpdate(gvr, undefined, o),
         onUpdate: (old, cur) => this.onAddOrUpdate(gvr, old, cur),
-        onDelete: (o) => this.onDelete(gvr, o instanceof DeletedFinalStateUnknown ? o.obj : o),
+        onDelete: (o) => this.onDelete(o instanceof DeletedFinalStateUnknown ? o.obj : o),
       });
       this.informers.set(gvrId(gvr), { gvr, inf });
     }
@@ -112,7 +112,7 @@ export class GarbageCollector extends BaseController {
     }
   }
 
-  private onDelete(gvr: GroupVersionResource, o: KubeObject): void {
+  private onDelete(o: KubeObject): void {
     const uid = o.metadata?.uid;
     if (uid) {
       this.uidIndex.delete(uid);
@@ -124,7 +124,6 @@ export class GarbageCollector extends BaseController {
       const id = this.uidIndex.get(ref.uid);
       if (id) this.queue.add(itemKey(id.gvr, id.ns, id.name));
     }
-    void gvr;
   }
 
   /** Cached objects (across monitored resources) whose ownerReferences include `uid`. */
