@@ -1,6 +1,6 @@
 /**
- * Development helper: runs an APIServer over HTTPS with the stand-in resources (or the real table
- * when SKIFF_REAL_TABLE=1) on 127.0.0.1:<port>, writing <dir>/kubeconfig. Usage:
+ * Development helper: runs an APIServer over HTTPS with the real resource table (or the stand-ins
+ * when SKIFF_STAND_INS=1) on 127.0.0.1:<port>, writing <dir>/kubeconfig. Usage:
  *   node --import tsx src/apiserver/testing/dev-server.ts <dir> [port]
  */
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ const api = new APIServer({
   backend,
   kubelets: new KubeletConnections(),
   authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }),
-  resources: standInResources(),
+  resources: process.env.SKIFF_STAND_INS ? standInResources() : undefined,
   machinery: realMachinery(),
 });
 const { url } = await api.listen({ host: '127.0.0.1', port, tls: { cert: pki.certPem, key: pki.keyPem } });
