@@ -146,6 +146,11 @@ describe('ReplicaSetController', () => {
     const now = Date.parse('2026-01-02T00:00:00Z');
     assert.deepEqual(getPodsToDelete(pods, [], 2, now).map((p) => p.metadata!.name), ['pending', 'unknown']);
     assert.deepEqual(getPodsToDelete(pods, [], 3, now).map((p) => p.metadata!.name), ['pending', 'unknown', 'restarty']);
+    // Same state otherwise: the pod sharing its node with more related pods goes first.
+    const a = pod('a', 'n1', 'Running', true, '2026-01-01T00:00:00Z');
+    const b = pod('b', 'n2', 'Running', true, '2026-01-01T00:00:00Z');
+    const sib = pod('sibling', 'n1', 'Running', true, '2026-01-01T00:00:00Z');
+    assert.deepEqual(getPodsToDelete([b, a], [a, b, sib], 1, now).map((p) => p.metadata!.name), ['a']);
   });
 
   test('a failing create sets the ReplicaFailure condition and FailedCreate event', async () => {

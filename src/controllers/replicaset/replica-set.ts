@@ -31,6 +31,7 @@ import { RealPodControl, type PodControlInterface } from '../shared/pod-control.
 import {
   filterActivePods,
   getPodsToDelete,
+  isPodActive,
   isPodAvailable,
   isPodReady,
   keyOf,
@@ -277,6 +278,21 @@ export class ReplicaSetController extends BaseController {
     }
   }
 
+  /**
+   * Active pods of every ReplicaSet sharing `rs`'s controller (e.g. all RSs of one Deployment),
+   * including `rs`'s own (getIndirectlyRelatedPods): used to rank pods by co-location.
+   */
+  private getIndirectlyRelatedPods(rs: RSLike): PodObj[] {
+    const owner = getControllerOf(rs);
+    const relatedRS = owner
+      ? this.rsInformer.lister.list(rs.metadata?.namespace).filter((r) => getControllerOf(r)?.uid === owner.uid)
+      : [rs];
+    const uids = new Set(relatedRS.map((r) => r.metadata?.uid));
+    return this.podInformer.lister
+      .list(rs.metadata?.namespace)
+      .filter((p) => isPodActive(p) && uids.has(getControllerOf(p)?.uid));
+  }
+
   /** Adopts/releases pods (with a fresh-read deletion recheck before adopting). */
   private async claimPods(rs: RSLike, selector: Selector, filteredPods: PodObj[]): Promise<PodObj[]> {
     const canAdopt = recheckDeletionTimestamp(() => this.client.get(this.gvr, rs.metadata?.namespace, rs.metadata!.name!), rs.metadata!.uid!);
@@ -316,7 +332,7 @@ export class ReplicaSetController extends BaseController {
     }
     if (diff > 0) {
       diff = Math.min(diff, this.burstReplicas);
-      const podsToDelete = getPodsToDelete(filteredPods, filteredPods, diff, this.now());
+      const podsToDelete = getPodsToDelete(filteredPods, this.getIndirectlyRelatedPods(rs), diff, this.now());
       this.expectations.expectDeletions(
         key,
         podsToDelete.map((p) => keyOf(p)),
