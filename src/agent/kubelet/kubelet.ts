@@ -87,6 +87,8 @@ interface PodState {
   deadlineExceeded?: boolean;
   timer?: NodeJS.Timeout;
   timerAt?: number;
+  /** When the last sync of this pod finished (Unix ms, monotonic enough for ordering). */
+  lastSyncEnd: number;
   idle?: Promise<void>;
   idleResolve?: () => void;
 }
@@ -108,6 +110,8 @@ export class Kubelet {
   /** uid → latest runtime view (from syncs and relists). */
   private readonly runtimeCache = new Map<string, RuntimePodStatus>();
   private readonly lastRelist = new Map<string, string>();
+  /** uid → runtime state from the latest relist and when that relist started (performance.now()). */
+  private readonly relistSnapshot = new Map<string, { at: number; rs: RuntimePodStatus }>();
   private readonly now: () => number;
   private readonly log: (msg: string, extra?: Record<string, unknown>) => void;
   private readonly flushEvents?: () => Promise<void>;
@@ -217,7 +221,7 @@ export class Kubelet {
     this.statusManager.observe(pod);
     let st = this.pods.get(uid);
     if (!st) {
-      st = { uid, pod, deleted: false, working: false, pending: false, finished: false, terminal: false };
+      st = { uid, pod, deleted: false, working: false, pending: false, finished: false, terminal: false, lastSyncEnd: 0 };
       this.pods.set(uid, st);
     }
     st.pod = pod;
@@ -255,7 +259,9 @@ export class Kubelet {
         st.pending = false;
         try {
           await this.syncOne(st);
+          st.lastSyncEnd = performance.now();
         } catch (e) {
+          st.lastSyncEnd = performance.now();
           this.log('sync failed', { pod: `${st.pod.metadata?.namespace}/${st.pod.metadata?.name}`, err: (e as Error).stack ?? String(e) });
           this.requeue(st, 2000);
         }
@@ -303,7 +309,11 @@ export class Kubelet {
     const pod = st.pod;
     const uid = st.uid;
     this.probes.addPod(pod);
-    let rs = await this.runtimeManager.getPodStatus(uid);
+    // A relist snapshot taken after this pod's last sync ended already reflects every action of
+    // that sync, so it can stand in for a fresh read (saves runtime listings on steady pods).
+    const snap = this.relistSnapshot.get(uid);
+    let rs = snap && snap.at > st.lastSyncEnd ? snap.rs : await this.runtimeManager.getPodStatus(uid);
+    const m0 = this.runtimeManager.mutations;
     let requeueAfterMs: number | undefined;
     if (st.terminal && rs.sandboxes.some((sb) => sb.state === 'SANDBOX_READY')) {
       // A finished pod (e.g. seen as Succeeded after a restart) keeps no network.
@@ -338,7 +348,7 @@ export class Kubelet {
         const r = await this.runtimeManager.syncPod(pod, rs, volumes);
         if (r.requeueAfterMs !== undefined && (requeueAfterMs === undefined || r.requeueAfterMs < requeueAfterMs)) requeueAfterMs = r.requeueAfterMs;
         if (r.terminal) st.terminal = true;
-        rs = await this.runtimeManager.getPodStatus(uid);
+        if (this.runtimeManager.mutations !== m0) rs = await this.runtimeManager.getPodStatus(uid);
         if (r.terminal) {
           // Stop the network of a finished pod (containers stay for logs).
           for (const sb of rs.sandboxes) if (sb.state === 'SANDBOX_READY') await this.runtime.stopPodSandbox(sb.id);
@@ -434,6 +444,7 @@ export class Kubelet {
     this.pods.delete(uid);
     this.runtimeCache.delete(uid);
     this.lastRelist.delete(uid);
+    this.relistSnapshot.delete(uid);
     this.statusManager.forget(uid);
     this.runtimeManager.forgetPod(uid);
     this.probes.removePod(uid);
@@ -442,6 +453,7 @@ export class Kubelet {
   // ---------------------------------------------------------------- PLEG, housekeeping
   /** GenericPLEG.Relist: wakes the worker of every pod whose runtime state changed. */
   private async relist(): Promise<void> {
+    const at = performance.now();
     const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandbox(), this.runtime.listContainers()]);
     const byUid = new Map<string, RuntimePodStatus>();
     const get = (uid: string) => {
@@ -451,6 +463,8 @@ export class Kubelet {
     };
     for (const s of sandboxes) if (s.labels[LABEL_POD_UID]) get(s.labels[LABEL_POD_UID]).sandboxes.push(s);
     for (const c of containers) if (c.labels[LABEL_POD_UID]) get(c.labels[LABEL_POD_UID]).containers.push(c);
+    this.relistSnapshot.clear();
+    for (const uid of this.pods.keys()) this.relistSnapshot.set(uid, { at, rs: byUid.get(uid) ?? { sandboxes: [], containers: [] } });
     for (const [uid, rs] of byUid) {
       rs.sandboxes.sort((a, b) => b.metadata.attempt - a.metadata.attempt || b.createdAt - a.createdAt);
       const sig = relistSignature(rs);

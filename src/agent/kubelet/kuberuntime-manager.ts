@@ -85,13 +85,32 @@ export interface RuntimeManagerDeps {
 export class KubeGenericRuntimeManager {
   /** uid → containerName → start failure. */
   readonly reasons = new Map<string, Map<string, ReasonInfo>>();
+  /** Count of mutating runtime calls made (lets callers skip re-reads when nothing changed). */
+  mutations = 0;
+  /** The runtime, counting mutating calls. */
+  private readonly rt: RuntimeService;
 
-  constructor(private readonly d: RuntimeManagerDeps) {}
+  constructor(private readonly d: RuntimeManagerDeps) {
+    const mutating = new Set(['runPodSandbox', 'stopPodSandbox', 'removePodSandbox', 'createContainer', 'startContainer', 'stopContainer', 'removeContainer']);
+    this.rt = new Proxy(d.runtime, {
+      get: (target, prop, recv) => {
+        const v = Reflect.get(target, prop, recv);
+        if (typeof v !== 'function') return v;
+        if (typeof prop === 'string' && mutating.has(prop)) {
+          return (...args: unknown[]) => {
+            this.mutations++;
+            return v.apply(target, args);
+          };
+        }
+        return v.bind(target);
+      },
+    });
+  }
 
   /** Reads the pod's sandboxes and containers from the runtime (GetPodStatus). */
   async getPodStatus(uid: string): Promise<RuntimePodStatus> {
     const sel = { labelSelector: { [LABEL_POD_UID]: uid } };
-    const [sandboxes, containers] = await Promise.all([this.d.runtime.listPodSandbox(sel), this.d.runtime.listContainers(sel)]);
+    const [sandboxes, containers] = await Promise.all([this.rt.listPodSandbox(sel), this.rt.listContainers(sel)]);
     sandboxes.sort((a, b) => b.metadata.attempt - a.metadata.attempt || b.createdAt - a.createdAt);
     return { sandboxes, containers };
   }
@@ -131,6 +150,7 @@ export class KubeGenericRuntimeManager {
   async syncPod(pod: Pod, st: RuntimePodStatus, volumes: Map<string, string>): Promise<SyncResult> {
     const uid = pod.metadata!.uid!;
     const reasons = this.reasonsOf(uid);
+    const m0 = this.mutations;
     let requeue: number | undefined;
     const want = (ms: number) => {
       if (ms > 0 && (requeue === undefined || ms < requeue)) requeue = ms;
@@ -138,7 +158,7 @@ export class KubeGenericRuntimeManager {
 
     if (this.podIsDone(pod, st)) {
       // Completed pods keep their containers stopped; the network goes away.
-      for (const sb of st.sandboxes) if (sb.state === 'SANDBOX_READY') await this.d.runtime.stopPodSandbox(sb.id);
+      for (const sb of st.sandboxes) if (sb.state === 'SANDBOX_READY') await this.rt.stopPodSandbox(sb.id);
       for (const name of [...reasons.keys()]) reasons.delete(name);
       return { terminal: true };
     }
@@ -149,13 +169,13 @@ export class KubeGenericRuntimeManager {
       if (sandbox) {
         this.d.recorder.eventf(pod, undefined, 'Normal', Reasons.SandboxChanged, 'Pod sandbox changed, it will be killed and re-created.');
         await this.killContainers(pod, st.containers.filter((c) => c.state === 'CONTAINER_RUNNING'), 0);
-        for (const sb of st.sandboxes) await this.d.runtime.stopPodSandbox(sb.id).catch(() => undefined);
+        for (const sb of st.sandboxes) await this.rt.stopPodSandbox(sb.id).catch(() => undefined);
       }
       const attempt = sandbox ? sandbox.metadata.attempt + 1 : 0;
       const config = generatePodSandboxConfig(pod, attempt, this.d.dns);
       try {
-        const id = await this.d.runtime.runPodSandbox(config);
-        sandbox = await this.d.runtime.podSandboxStatus(id);
+        const id = await this.rt.runPodSandbox(config);
+        sandbox = await this.rt.podSandboxStatus(id);
       } catch (e) {
         this.d.recorder.eventf(pod, undefined, 'Warning', Reasons.FailedCreatePodSandBox, `Failed to create pod sandbox: ${(e as Error).message}`);
         return { requeueAfterMs: 5000, terminal: false };
@@ -187,7 +207,7 @@ export class KubeGenericRuntimeManager {
       const latest = containersByName(current, c.name)[0];
       if (c.restartPolicy === 'Always') {
         if (latest?.state === 'CONTAINER_RUNNING') continue;
-        if (latest?.state === 'CONTAINER_CREATED') await this.d.runtime.removeContainer(latest.id);
+        if (latest?.state === 'CONTAINER_CREATED') await this.rt.removeContainer(latest.id);
         else if (latest) {
           const wait = this.doBackOff(pod, c, latest, reasons, true);
           if (wait > 0) {
@@ -203,7 +223,7 @@ export class KubeGenericRuntimeManager {
       if (latest?.state === 'CONTAINER_EXITED' && latest.exitCode === 0) continue;
       if (latest?.state === 'CONTAINER_RUNNING') return { requeueAfterMs: requeue, terminal: false };
       if (latest?.state === 'CONTAINER_CREATED') {
-        await this.d.runtime.removeContainer(latest.id);
+        await this.rt.removeContainer(latest.id);
         await start(c, true);
         return { requeueAfterMs: requeue, terminal: false };
       }
@@ -238,7 +258,7 @@ export class KubeGenericRuntimeManager {
         continue;
       }
       if (latest && isCurrent && latest.state === 'CONTAINER_CREATED') {
-        await this.d.runtime.removeContainer(latest.id);
+        await this.rt.removeContainer(latest.id);
         await start(c, false);
         continue;
       }
@@ -259,7 +279,7 @@ export class KubeGenericRuntimeManager {
       }
       await start(c, false);
     }
-    await this.pruneExited((await this.getPodStatus(uid)).containers, pod);
+    if (this.mutations !== m0) await this.pruneExited((await this.getPodStatus(uid)).containers, pod);
     return { requeueAfterMs: requeue, terminal: false };
   }
 
@@ -337,14 +357,14 @@ export class KubeGenericRuntimeManager {
     }
     let id: string;
     try {
-      id = await this.d.runtime.createContainer(sandbox.id, config, sandboxConfig);
+      id = await this.rt.createContainer(sandbox.id, config, sandboxConfig);
     } catch (e) {
       failed('CreateContainerError', (e as Error).message);
       return 5000;
     }
     this.d.recorder.eventf(pod, fp, 'Normal', Reasons.CreatedContainer, `Created container: ${c.name}`);
     try {
-      await this.d.runtime.startContainer(id);
+      await this.rt.startContainer(id);
     } catch (e) {
       const msg = `failed to start container "${c.name}": ${(e as Error).message}`;
       reasons.set(c.name, { reason: 'RunContainerError', message: msg });
@@ -356,12 +376,12 @@ export class KubeGenericRuntimeManager {
     // postStart exec hook: a failure kills the container (restarted per policy).
     const cmd = c.lifecycle?.postStart?.exec?.command;
     if (cmd?.length) {
-      const r = await this.d.runtime.execSync(id, cmd, 30).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.from(''), stderr: Buffer.from(e.message) }));
+      const r = await this.rt.execSync(id, cmd, 30).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.from(''), stderr: Buffer.from(e.message) }));
       if (r.exitCode !== 0) {
         const output = Buffer.concat([r.stdout, r.stderr]).toString();
         const msg = `Exec lifecycle hook ([${cmd.join(' ')}]) for Container "${c.name}" in Pod "${formatPod(pod)}" failed - error: command '${cmd.join(' ')}' exited with ${r.exitCode}: ${output}, message: ${JSON.stringify(output)}`;
         this.d.recorder.eventf(pod, fp, 'Warning', 'FailedPostStartHook', msg);
-        const status = await this.d.runtime.containerStatus(id);
+        const status = await this.rt.containerStatus(id);
         await this.killContainer(pod, c, status, undefined, 'FailedPostStartHook');
         return 1;
       }
@@ -382,14 +402,14 @@ export class KubeGenericRuntimeManager {
     const preStop = spec?.lifecycle?.preStop;
     if (preStop?.exec?.command?.length && c.state === 'CONTAINER_RUNNING' && grace > 0) {
       const started = this.d.now();
-      await this.d.runtime.execSync(c.id, preStop.exec.command, grace).catch(() => undefined);
+      await this.rt.execSync(c.id, preStop.exec.command, grace).catch(() => undefined);
       grace = Math.max(2, grace - Math.floor((this.d.now() - started) / 1000));
     } else if (preStop?.sleep?.seconds && grace > 0) {
       const secs = Math.min(preStop.sleep.seconds, grace);
       await new Promise((r) => setTimeout(r, secs * 1000));
       grace = Math.max(2, grace - secs);
     }
-    await this.d.runtime.stopContainer(c.id, grace);
+    await this.rt.stopContainer(c.id, grace);
   }
 
   /** Stops `containers` in parallel with `gracePeriodSeconds`. */
@@ -407,13 +427,13 @@ export class KubeGenericRuntimeManager {
   /** KillPod: stops running containers (grace), then every sandbox (network down). */
   async killPod(pod: Pod, st: RuntimePodStatus, gracePeriodSeconds: number | undefined): Promise<void> {
     await this.killContainers(pod, st.containers.filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED'), gracePeriodSeconds);
-    for (const sb of st.sandboxes) await this.d.runtime.stopPodSandbox(sb.id);
+    for (const sb of st.sandboxes) await this.rt.stopPodSandbox(sb.id);
   }
 
   /** Removes every sandbox (and with it the containers) of the pod. */
   async removePod(st: RuntimePodStatus): Promise<void> {
-    for (const c of st.containers) await this.d.runtime.removeContainer(c.id).catch(() => undefined);
-    for (const sb of st.sandboxes) await this.d.runtime.removePodSandbox(sb.id);
+    for (const c of st.containers) await this.rt.removeContainer(c.id).catch(() => undefined);
+    for (const sb of st.sandboxes) await this.rt.removePodSandbox(sb.id);
   }
 
   /** Keeps the newest two runs per container name (current + previous); removes older exited ones. */
@@ -423,7 +443,7 @@ export class KubeGenericRuntimeManager {
       const runs = containersByName(containers, name);
       for (const old of runs.slice(2)) {
         if (old.state !== 'CONTAINER_EXITED') continue;
-        await this.d.runtime.removeContainer(old.id).catch((e) => this.d.log('removeContainer failed', { pod: formatPod(pod), err: (e as Error).message }));
+        await this.rt.removeContainer(old.id).catch((e) => this.d.log('removeContainer failed', { pod: formatPod(pod), err: (e as Error).message }));
       }
     }
   }
