@@ -465,6 +465,35 @@ describe('APIServer over HTTP', () => {
     }
   });
 
+  test('dryRun=All runs the pipeline without persisting', async () => {
+    const r = await req('POST', '/api/v1/namespaces/default/configmaps?dryRun=All', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dry' } });
+    assert.equal(r.status, 201);
+    assert.ok(r.json.metadata.uid);
+    assert.equal((await req('GET', '/api/v1/namespaces/default/configmaps/dry')).status, 404);
+    const bad = await req('POST', '/api/v1/namespaces/default/configmaps?dryRun=All', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Dry!' } });
+    assert.equal(bad.status, 422);
+    const del = await req('DELETE', '/api/v1/namespaces/default/configmaps/one?dryRun=All');
+    assert.equal(del.status, 200);
+    assert.equal((await req('GET', '/api/v1/namespaces/default/configmaps/one')).status, 200);
+  });
+
+  test('delete collection with a label selector', async () => {
+    for (const n of ['dc-1', 'dc-2', 'dc-keep']) {
+      await req('POST', '/api/v1/namespaces/other/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, labels: { dc: n === 'dc-keep' ? 'no' : 'yes' } } });
+    }
+    const r = await req('DELETE', '/api/v1/namespaces/other/configmaps?labelSelector=dc%3Dyes');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.items.map((i: any) => i.metadata.name), ['dc-1', 'dc-2']);
+    const left = await req('GET', '/api/v1/namespaces/other/configmaps?labelSelector=dc');
+    assert.deepEqual(left.json.items.map((i: any) => i.metadata.name), ['dc-keep']);
+  });
+
+  test('watch ends at timeoutSeconds', async () => {
+    const r = await fetch(`${base}/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dnone`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), '');
+  });
+
   test('in-process client runs the same pipeline', async () => {
     const c = api.inProcessClient();
     const gvr = { group: '', version: 'v1', resource: 'configmaps' };
