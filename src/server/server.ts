@@ -114,7 +114,7 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     await ensureSystemNamespaces(client);
     const controllersAbort = new AbortController();
     stops.push(() => controllersAbort.abort());
-    const controllers = startControllers(client, controllersAbort.signal);
+    const controllers = startControllers(client, controllersAbort.signal, { logger: log.child({ component: 'controller-manager' }) });
     controllers.catch((err: unknown) => log.error({ err }, 'controller manager stopped'));
     const scheduler = new Scheduler({ client });
     scheduler.start(controllersAbort.signal).catch((err: unknown) => log.error({ err }, 'scheduler stopped'));
