@@ -437,6 +437,21 @@ describe('Kubelet', () => {
     assert.ok(!images.pulls.includes('absent:1'));
   });
 
+  test('imagePullSecrets supply registry credentials', async () => {
+    const fake = new FakeClient();
+    const cfg = { auths: { 'other.example': { username: 'x', password: 'y' }, '127.0.0.1:5000': { auth: Buffer.from('alice:s3cret').toString('base64') } } };
+    await fake.create(GVR.secrets, 'default', { metadata: { name: 'regcred' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(JSON.stringify(cfg)).toString('base64') } });
+    const images = new FakeImages();
+    images.requireAuth.set('127.0.0.1:5000/private:1', { username: 'alice', password: 's3cret' });
+    const env = await setup({ fake, images });
+    await fake.create(GVR.pods, 'default', podSpec('priv', { imagePullSecrets: [{ name: 'missing' }, { name: 'regcred' }], containers: [{ name: 'app', image: '127.0.0.1:5000/private:1' }] }));
+    await waitFor('Running', () => getPod(env, 'priv').status?.phase === 'Running');
+    assert.deepEqual(images.auths.map((a) => a?.username), ['alice']);
+    // Without the secret the same image fails to pull.
+    await fake.create(GVR.pods, 'default', podSpec('nopriv', { containers: [{ name: 'app', image: '127.0.0.1:5000/private:1', imagePullPolicy: 'Always' }] }));
+    await waitFor('ErrImagePull', () => env.recorder.messages('Failed').includes('Failed to pull image "127.0.0.1:5000/private:1": unauthorized: authentication required'));
+  });
+
   test('deletion with grace: containers stopped with the grace period, then DELETE gracePeriodSeconds=0 with uid precondition', async () => {
     const fake = new FakeClient();
     // The fake apiserver records deletionGracePeriodSeconds=0; present the pod as the real one would (grace 7).

@@ -143,7 +143,7 @@ export class Kubelet {
       (uid) => this.updatePod(uid),
       this.now,
     );
-    const imageManager = new ImageManager(opts.images, this.recorder, opts.imagePullBackOff, this.now);
+    const imageManager = new ImageManager(opts.images, this.recorder, opts.imagePullBackOff, this.now, opts.client);
     this.runtimeManager = new KubeGenericRuntimeManager({
       client: opts.client,
       runtime: opts.runtime,

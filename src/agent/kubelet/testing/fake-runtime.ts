@@ -8,6 +8,7 @@ import { mkdir, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type {
+  AuthConfig,
   ContainerConfig,
   ContainerStatus,
   ExecSession,
@@ -179,11 +180,18 @@ export class FakeImages implements ImageService {
   readonly present = new Map<string, Image>();
   readonly failPulls = new Map<string, string>();
   readonly pulls: string[] = [];
+  /** Images that need these credentials (else the pull fails with `unauthorized`). */
+  readonly requireAuth = new Map<string, { username: string; password: string }>();
+  /** Credentials seen per pull, in order. */
+  readonly auths: (AuthConfig | undefined)[] = [];
 
-  async pullImage(image: string): Promise<string> {
+  async pullImage(image: string, auth?: AuthConfig): Promise<string> {
     this.pulls.push(image);
+    this.auths.push(auth);
     const err = this.failPulls.get(image);
     if (err) throw new Error(err);
+    const need = this.requireAuth.get(image);
+    if (need && (auth?.username !== need.username || auth?.password !== need.password)) throw new Error('unauthorized: authentication required');
     const img: Image = { id: `sha256:${'a'.repeat(63)}${this.present.size}`, repoTags: [image], repoDigests: [], size: 1234 };
     this.present.set(image, img);
     return img.id;
