@@ -92,6 +92,9 @@ const DEFAULT_VERSION: VersionInfo = {
   platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 };
 
+/** Unsent watch output (bytes) after which a watch is closed as too slow. */
+const SLOW_WATCHER_BYTES = 32 * 1024 * 1024;
+
 const ANON: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 const IN_PROCESS_USER = 'system:apiserver';
 
@@ -433,7 +436,13 @@ export class APIServer {
       } else if (rep.as === 'PartialObjectMetadataList' && ev.type !== 'ERROR') {
         object = partialObjectMetadata(ev.object, rep.version);
       }
-      if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type: ev.type, object })}\n`);
+      if (res.writableEnded || res.destroyed) return;
+      res.write(`${JSON.stringify({ type: ev.type, object })}\n`);
+      // A client that stops reading is cut off (as upstream's cacher terminates blocked watchers); it re-watches.
+      if (res.writableLength > SLOW_WATCHER_BYTES) {
+        ac.abort();
+        res.destroy();
+      }
     };
     try {
       await this.pipeline.watch(ri, ns, opts, onEvent, ac.signal);
