@@ -474,13 +474,19 @@ describe('Kubelet', () => {
       return undefined;
     });
     const env = await setup({ fake, client: client as unknown as Client });
-    const created = (await fake.create(GVR.pods, 'default', podSpec('gone', {}, { finalizers: ['test.skiff/hold'] }))) as Pod;
+    const created = (await fake.create(
+      GVR.pods,
+      'default',
+      podSpec('gone', { containers: [{ name: 'app', image: 'web:1', lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', 'echo bye'] } } } }] }, { finalizers: ['test.skiff/hold'] }),
+    )) as Pod;
     await waitFor('Running', () => getPod(env, 'gone').status?.phase === 'Running');
     await fake.delete(GVR.pods, 'default', 'gone', { gracePeriodSeconds: 7 });
     await waitFor('DELETE grace 0', () => callsAtDelete);
     const del = fake.actions.find((a) => a.verb === 'delete' && (a.options as { gracePeriodSeconds?: number })?.gracePeriodSeconds === 0)!;
     assert.deepEqual(del.options, { gracePeriodSeconds: 0, preconditions: { uid: created.metadata!.uid } });
     assert.ok(callsAtDelete!.includes('stopContainer app 7'), callsAtDelete!.join('\n'));
+    const preStop = callsAtDelete!.findIndex((c) => c.startsWith('execSync') && c.endsWith('/bin/sh -c echo bye'));
+    assert.ok(preStop >= 0 && preStop < callsAtDelete!.indexOf('stopContainer app 7'), 'preStop hook runs before the stop');
     assert.ok(callsAtDelete!.some((c) => c.startsWith('removePodSandbox')));
     assert.equal(env.runtime.containers.size, 0);
     assert.equal(env.runtime.sandboxes.size, 0);

@@ -42,6 +42,7 @@ import {
   type DNSSettings,
 } from './kubelet-pods.ts';
 import type { ProbeManager } from './prober/prober-manager.ts';
+import { runProbe } from './prober/prober.ts';
 import { containersByName, restartCountOf, type ReasonInfo } from './status/generate.ts';
 
 /** Runtime state of one pod (upstream kubecontainer.PodStatus). */
@@ -390,7 +391,7 @@ export class KubeGenericRuntimeManager {
   }
 
   /**
-   * killContainer: optional preStop exec hook (within the grace period), then stopContainer with
+   * killContainer: optional preStop hook (exec, httpGet or sleep, within the grace period), then stopContainer with
    * the remaining grace. Event Killing with `message` (default `Stopping container <c>`).
    * @param gracePeriodSeconds undefined = the pod's terminationGracePeriodSeconds (default 30)
    */
@@ -403,6 +404,11 @@ export class KubeGenericRuntimeManager {
     if (preStop?.exec?.command?.length && c.state === 'CONTAINER_RUNNING' && grace > 0) {
       const started = this.d.now();
       await this.rt.execSync(c.id, preStop.exec.command, grace).catch(() => undefined);
+      grace = Math.max(2, grace - Math.floor((this.d.now() - started) / 1000));
+    } else if (preStop?.httpGet && spec && c.state === 'CONTAINER_RUNNING' && grace > 0) {
+      const started = this.d.now();
+      const ip = (await this.rt.podSandboxStatus(c.podSandboxId).catch(() => undefined))?.ip ?? '127.0.0.1';
+      await runProbe({ httpGet: preStop.httpGet, timeoutSeconds: grace }, spec, c.id, ip, this.rt).catch(() => undefined);
       grace = Math.max(2, grace - Math.floor((this.d.now() - started) / 1000));
     } else if (preStop?.sleep?.seconds && grace > 0) {
       const secs = Math.min(preStop.sleep.seconds, grace);
