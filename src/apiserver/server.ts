@@ -23,6 +23,7 @@ import { AdmissionChain, type AdmissionPlugin } from './admission/interface.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { Pipeline, PATCH_TYPES, parseBody, type WriteParams } from './pipeline.ts';
 import { isPublicPath, type Authenticator, type UserInfo } from './auth/token.ts';
+import { forbiddenError, type Authorizer } from './auth/authorizer.ts';
 import { newRequestInfo, type RequestInfo } from './handlers/request-info.ts';
 import { mediaType, negotiate, wantsAggregatedDiscovery, type Representation } from './handlers/negotiation.ts';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './handlers/discovery.ts';
@@ -61,6 +62,8 @@ export interface APIServerOptions {
   resources?: ResourceInfo[];
   /** Machinery bindings (default: src/apiserver/machinery-real.ts). */
   machinery?: MachineryDeps;
+  /** Authorizes every resource request (403 when denied); default: allow all authenticated users. */
+  authorizer?: Authorizer;
   /** Extra admission plugins, run after NamespaceLifecycle. */
   admission?: AdmissionPlugin[];
   /** Request body limit in bytes (default 3 MiB). */
@@ -112,6 +115,7 @@ export class APIServer {
   readonly kubelets: KubeletConnections;
   readonly version: VersionInfo;
   private readonly authenticator?: Authenticator;
+  private readonly authorizer?: Authorizer;
   private readonly maxBodyBytes: number;
   private readonly bookmarkIntervalMs: number;
   private readonly wss = newExecWebSocketServer();
@@ -121,6 +125,7 @@ export class APIServer {
   constructor(opts: APIServerOptions) {
     this.kubelets = opts.kubelets;
     this.authenticator = opts.authenticator;
+    this.authorizer = opts.authorizer;
     this.version = { ...DEFAULT_VERSION, ...(opts.version ?? {}) };
     this.maxBodyBytes = opts.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
@@ -276,7 +281,15 @@ export class APIServer {
     const ri = this.pipeline.find(info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion, info.resource);
     if (!ri || (info.apiPrefix === 'api' && info.apiGroup)) throw notFoundPath();
     if (!ri.namespaced && info.namespace) throw notFoundPath();
+    await this.authorize(user, info, ri);
     return this.serveResource(req, res, info, ri, q, user);
+  }
+
+  private async authorize(user: UserInfo, info: RequestInfo, ri: ResourceInfo): Promise<void> {
+    if (!this.authorizer) return;
+    const attrs = { user, verb: info.verb, apiGroup: ri.group, apiVersion: ri.version, resource: ri.resource, subresource: info.subresource, namespace: ri.namespaced ? info.namespace : '', name: info.name };
+    const d = await this.authorizer.authorize(attrs);
+    if (!d.allowed) throw forbiddenError(attrs, d.reason);
   }
 
   private async readJSONBody(req: IncomingMessage, allowEmpty = false): Promise<{ body: unknown; contentType: string }> {
@@ -455,10 +468,11 @@ export class APIServer {
   private async handleUpgradeAsync(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    this.authenticate(req, url.pathname);
+    const user = this.authenticate(req, url.pathname);
     const info = newRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     const ri = info.isResourceRequest ? this.pipeline.find(info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion, info.resource) : undefined;
     if (!ri || ri.group !== '' || ri.resource !== 'pods' || !info.namespace || !info.name) throw notFoundPath();
+    await this.authorize(user, { ...info, verb: 'create' }, ri);
     if (info.subresource !== 'exec') {
       throw newBadRequest(`${info.subresource || 'this resource'} is not supported over WebSocket by this server`);
     }
