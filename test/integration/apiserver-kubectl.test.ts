@@ -244,6 +244,20 @@ test('label, scale, patch (json, merge, strategic)', async () => {
   assert.equal(d.spec.template.spec.containers[0].ports[0].containerPort, 80);
 });
 
+test('replace with a stale resourceVersion is a Conflict; delete namespace --wait=false marks it Terminating', async () => {
+  const cur = await client.get(GVR.configmaps, 'default', 'settings');
+  await client.patch(GVR.configmaps, 'default', 'settings', 'application/merge-patch+json', { data: { level: '3' } });
+  const f = file('stale.yaml', JSON.stringify({ ...cur, data: { level: '4' } }));
+  const r = await kubectl(['replace', '-f', f]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Error from server \(Conflict\): error when replacing ".*stale\.yaml": Operation cannot be fulfilled on configmaps "settings": the object has been modified; please apply your changes to the latest version and try again/);
+  assert.equal((await kubectl(['create', 'namespace', 'gone'])).code, 0);
+  const d = await kubectl(['delete', 'namespace', 'gone', '--wait=false']);
+  assert.equal(d.stdout.trim(), 'namespace "gone" deleted', d.stderr);
+  const ns = await kubectl(['get', 'namespace', 'gone', '--no-headers']);
+  assert.match(ns.stdout, /^gone\s+Terminating\s/);
+});
+
 test('get --chunk-size pages through the list', async () => {
   for (const n of ['c1', 'c2', 'c3']) await client.create(GVR.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n } });
   const r = await kubectl(['get', 'cm', '--chunk-size=1', '-o', 'name']);
