@@ -30,6 +30,11 @@ const fakeKubelet: KubeletConnection = {
     let lines = [`hello from ${pod}/${o.container}`, 'line 2', 'line 3'];
     if (o.tailLines !== undefined) lines = lines.slice(-o.tailLines);
     await new Promise<void>((resolve) => out.write(lines.join('\n') + '\n', () => resolve()));
+    if (o.follow) {
+      // A followed container writes more later, then exits.
+      await new Promise((r) => setTimeout(r, 300));
+      await new Promise<void>((resolve) => out.write('later line\n', () => resolve()));
+    }
   },
   async exec(_ns: string, _pod: string, _uid: string, o: PodExecOptions, s: ExecStreams): Promise<number> {
     const [cmd, ...args] = o.command;
@@ -306,6 +311,9 @@ test('logs and exec reach the kubelet', async () => {
   const l = await kubectl(['logs', 'p1', '--tail=2']);
   assert.equal(l.code, 0, l.stderr);
   assert.equal(l.stdout, 'line 2\nline 3\n');
+  const lf = await kubectl(['logs', '-f', 'p1']);
+  assert.equal(lf.code, 0, lf.stderr);
+  assert.equal(lf.stdout, 'hello from p1/main\nline 2\nline 3\nlater line\n');
   const e = await kubectl(['exec', 'p1', '--', 'echo', 'hi', 'there']);
   assert.equal(e.code, 0, e.stderr);
   assert.equal(e.stdout, 'hi there\n');
