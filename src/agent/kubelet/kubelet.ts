@@ -473,7 +473,13 @@ export class Kubelet {
       this.runtimeCache.set(uid, rs);
       if (this.pods.has(uid)) this.updatePod(uid);
     }
-    for (const uid of this.runtimeCache.keys()) {
+    for (const uid of [...this.runtimeCache.keys()]) {
+      if (!byUid.has(uid) && !this.pods.has(uid)) {
+        // Gone from both the runtime and the API: nothing left to track.
+        this.runtimeCache.delete(uid);
+        this.lastRelist.delete(uid);
+        continue;
+      }
       if (!byUid.has(uid)) {
         this.runtimeCache.set(uid, { sandboxes: [], containers: [] });
         if (this.lastRelist.get(uid) !== '') {
