@@ -423,7 +423,7 @@ export class GenericStore {
       }
       m.name = name;
       if (!cur) {
-        const allowCreate = opts.forceAllowCreate || (this.info.strategy.allowCreateOnUpdate && !opts.subresource);
+        const allowCreate = !opts.subresource && (opts.forceAllowCreate || this.info.strategy.allowCreateOnUpdate);
         if (!allowCreate) throw newNotFound(this.gr, name);
         const created = await this.create(ctx, namespace, obj);
         return { object: created, created: true };
