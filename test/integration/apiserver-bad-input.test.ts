@@ -230,3 +230,16 @@ test('seeded fuzz over every route and verb: no 5xx, server stays healthy', { ti
   const l = await call('GET', '/api/v1/namespaces/fz/configmaps');
   assert.equal(l.status, 200);
 });
+
+test('deeply nested bodies are 400, not 500', async () => {
+  const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+  for (const [method, ct] of [['POST', 'application/json'], ['PATCH', 'application/merge-patch+json'], ['PATCH', 'application/json-patch+json']]) {
+    const path = method === 'POST' ? '/api/v1/namespaces/default/configmaps' : '/api/v1/namespaces/default/configmaps/x';
+    const r = await call(method, path, `{"metadata":{"name":"x"},"data":${deep}}`, ct);
+    assert.ok(r.status >= 400 && r.status < 500, `${method} ${ct}: ${r.status} ${r.text.slice(0, 200)}`);
+    const obj = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
+    const r2 = await call(method, path, obj, ct);
+    assert.ok(r2.status >= 400 && r2.status < 500, `${method} ${ct} (objects): ${r2.status} ${r2.text.slice(0, 200)}`);
+  }
+  assert.equal((await call('GET', '/healthz')).status, 200);
+});

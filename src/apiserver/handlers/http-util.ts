@@ -13,6 +13,10 @@ export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 /** Converts any thrown value into a Status (non-StatusErrors → 500 InternalError). */
 export function toStatus(err: unknown): Status {
   if (err instanceof StatusError) return err.status;
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    // Pathologically nested input (e.g. 100k nested arrays) exhausts recursion: the request is at fault.
+    return newBadRequest('the request body is nested too deeply').status;
+  }
   const msg = err instanceof Error ? err.message : String(err);
   return newInternalError(msg).status;
 }
