@@ -19,10 +19,8 @@ export function dataPaths(dataDir: string) {
     root,
     /** SQLite revisioned log. */
     db: path.join(root, 'server', 'db', 'state.db'),
-    /** CA, serving certificate and key. */
-    tls: path.join(root, 'server', 'tls'),
-    /** The admin bearer token (mode 0600). */
-    token: path.join(root, 'server', 'token'),
+    /** Control-plane state: `pki/` (CA, serving certificate and key) and `token` (admin bearer token, mode 0600). */
+    server: path.join(root, 'server'),
     /** Admin kubeconfig written at every start. */
     kubeconfig: path.join(root, 'kubeconfig.yaml'),
     /** Content-addressed image store. */

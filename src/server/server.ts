@@ -10,6 +10,7 @@
  * container, netns, mount and cgroup the agent made is removed.
  */
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { SqliteBackend } from '../storage/sqlite/sqlite-backend.ts';
 import { startCompactor } from '../storage/compactor.ts';
 import { APIServer } from '../apiserver/server.ts';
@@ -73,7 +74,7 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
   const log = createLogger(opts.logLevel);
   const paths = dataPaths(opts.dataDir);
   mkdirSync(paths.root, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.tls, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.server, { recursive: true, mode: 0o700 });
   mkdirSync(paths.images, { recursive: true });
   const podCIDR = nodePodCIDR(opts.clusterCIDR);
 
@@ -90,15 +91,15 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
 
   try {
     // 1. store
-    mkdirSync(paths.db.slice(0, paths.db.lastIndexOf('/')), { recursive: true, mode: 0o700 });
+    mkdirSync(path.dirname(paths.db), { recursive: true, mode: 0o700 });
     const backend = SqliteBackend.open(paths.db);
     stops.push(() => backend.close());
     const stopCompactor = startCompactor(backend);
     stops.push(stopCompactor);
 
     // 2. apiserver
-    const pki = ensurePKI(paths.tls, opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '127.0.0.1' ? [opts.bindAddress] : []);
-    const token = ensureAdminToken(paths.tls);
+    const pki = ensurePKI(paths.server, opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '127.0.0.1' ? [opts.bindAddress] : []);
+    const token = ensureAdminToken(paths.server);
     const authenticator = new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters', 'system:authenticated'] });
     const kubelets = new KubeletConnections();
     const api = new APIServer({ backend, kubelets, authenticator, resources: RESOURCES, machinery: realMachinery() });
