@@ -1,0 +1,107 @@
+/**
+ * Runs the Backend conformance suite (src/storage/conformance.ts) against EtcdBackend, one fresh
+ * private etcd per test (the suite needs an empty store at revision 0), plus etcd-specific tests:
+ * compaction → Compacted (the apiserver's 410), a restarted backend learning etcd's compact
+ * revision, close, and endpoint parsing.
+ */
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { runBackendConformance } from '../conformance.ts';
+import { EtcdBackend, prefixRangeEnd, mapEtcdError } from './etcd-backend.ts';
+import { StorageError, type WatchEvent } from '../backend.ts';
+import { startEtcd, type TestEtcd } from '../../../test/support/etcd.ts';
+
+/** A fresh etcd + connected backend; the next one is started in the background to save time. */
+let spare: Promise<TestEtcd> | undefined;
+async function freshEtcd(): Promise<TestEtcd> {
+  const e = spare ?? startEtcd();
+  spare = startEtcd();
+  return await e;
+}
+after(async () => {
+  const s = spare;
+  spare = undefined;
+  if (s) await (await s).stop();
+});
+
+runBackendConformance('etcd', async () => {
+  const etcd = await freshEtcd();
+  const backend = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+  return {
+    backend,
+    cleanup: async () => {
+      await backend.close();
+      await etcd.stop();
+    },
+  };
+});
+
+describe('etcd backend specifics', () => {
+  test('compaction: list/watch below the compact revision are Compacted; a new backend learns the compact revision', async () => {
+    const etcd = await freshEtcd();
+    let b = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+    try {
+      const a1 = await b.create('/registry/configmaps/default/a', 'a1');
+      const a2 = await b.update('/registry/configmaps/default/a', 'a2', a1.modRevision);
+      const a3 = await b.update('/registry/configmaps/default/a', 'a3', a2.modRevision);
+      await b.compact(a2.modRevision);
+      assert.equal(await b.compactRevision(), a2.modRevision);
+      await assert.rejects(b.list('/registry/configmaps/', { revision: a1.modRevision }), (e: unknown) => e instanceof StorageError && e.code === 'Compacted');
+      await assert.rejects(b.watch('/registry/configmaps/', a1.modRevision, () => {}), (e: unknown) => e instanceof StorageError && e.code === 'Compacted');
+      // Compacting again at or below the compact revision is a no-op.
+      await b.compact(a1.modRevision);
+      await b.close();
+      // A restarted server (new client) has no record of its own; it finds etcd's compact revision.
+      b = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+      assert.equal(await b.compactRevision(), a2.modRevision);
+      await assert.rejects(b.watch('/registry/configmaps/', a1.modRevision, () => {}), (e: unknown) => e instanceof StorageError && e.code === 'Compacted');
+      const events: WatchEvent[] = [];
+      const w = await b.watch('/registry/configmaps/', a2.modRevision, (evs) => events.push(...evs));
+      const deadline = Date.now() + 20_000;
+      while (events.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      w.cancel();
+      assert.deepEqual(events.map((e) => [e.type, e.revision, e.kv.value]), [['update', a3.modRevision, 'a3']]);
+      await assert.rejects(b.compact(a3.modRevision + 100), (e: unknown) => e instanceof StorageError && e.code === 'FutureRevision');
+    } finally {
+      await b.close();
+      await etcd.stop();
+    }
+  });
+
+  test('keys are stored exactly as given (visible to other etcd clients under /registry/)', async () => {
+    const etcd = await freshEtcd();
+    const b = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+    const other = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+    try {
+      const kv = await b.create('/registry/deployments/default/web', '{"kind":"Deployment"}');
+      assert.deepEqual(await other.get('/registry/deployments/default/web'), kv);
+      // The whole-keyspace prefix ('') lists and watches everything.
+      assert.deepEqual((await other.list('')).items.map((x) => x.key), ['/registry/deployments/default/web']);
+    } finally {
+      await other.close();
+      await b.close();
+      await etcd.stop();
+    }
+  });
+
+  test('calls after close fail with Closed; an unreachable endpoint fails to connect', async () => {
+    const etcd = await freshEtcd();
+    const b = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+    await b.close();
+    await assert.rejects(b.get('/registry/x'), (e: unknown) => e instanceof StorageError && e.code === 'Closed');
+    await etcd.stop();
+    await assert.rejects(EtcdBackend.connect({ endpoints: [etcd.endpoint], dialTimeoutMs: 500 }), (e: unknown) => e instanceof StorageError && e.code === 'Internal');
+  });
+
+  test('prefixRangeEnd, endpoint parsing and error mapping', () => {
+    assert.deepEqual(prefixRangeEnd('/registry/pods/'), Buffer.from('/registry/pods0'));
+    assert.deepEqual(prefixRangeEnd(''), Buffer.from([0]));
+    assert.deepEqual(prefixRangeEnd('a\u00ff'), Buffer.from([0x61, 0xc3, 0xc0]));
+    assert.deepEqual(EtcdBackend.parseEndpoints('http://127.0.0.1:2379, http://127.0.0.1:22379'), ['http://127.0.0.1:2379', 'http://127.0.0.1:22379']);
+    assert.throws(() => EtcdBackend.parseEndpoints(''));
+    assert.throws(() => EtcdBackend.parseEndpoints('unix:///x'));
+    assert.equal(mapEtcdError(new Error('11 OUT_OF_RANGE: etcdserver: mvcc: required revision has been compacted')).code, 'Compacted');
+    assert.equal(mapEtcdError(new Error('11 OUT_OF_RANGE: etcdserver: mvcc: required revision is a future revision')).code, 'FutureRevision');
+    assert.equal(mapEtcdError(new Error('14 UNAVAILABLE: connect ECONNREFUSED')).code, 'Internal');
+  });
+});
