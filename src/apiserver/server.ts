@@ -35,6 +35,7 @@ import { newInProcessClient } from '../client/in-process.ts';
 import { decodeK8sProtobuf, PROTOBUF_MEDIA_TYPE } from './handlers/protobuf.ts';
 import { RESOURCES } from '../api/resource-table.ts';
 import { realMachinery } from './machinery-real.ts';
+import { ServiceAllocators } from './registry/service/alloc.ts';
 
 /** `/version` body (`version.Info`). */
 export interface VersionInfo {
@@ -72,6 +73,10 @@ export interface APIServerOptions {
   bookmarkIntervalMs?: number;
   /** Serve watches from the watch cache (default true). */
   watchCache?: boolean;
+  /** `--service-cidr`: the IPv4 range Service ClusterIPs are allocated from (default 10.96.0.0/16). */
+  serviceCIDR?: string;
+  /** `--service-node-port-range` (default 30000-32767). */
+  serviceNodePortRange?: string;
 }
 
 /** Listen options of {@link APIServer.listen}. */
@@ -113,6 +118,8 @@ function methodNotAllowed(method: string): StatusError {
 export class APIServer {
   readonly pipeline: Pipeline;
   readonly kubelets: KubeletConnections;
+  /** ClusterIP / NodePort allocators (hooked into the services store); undefined when services are not served. */
+  readonly serviceAllocators?: ServiceAllocators;
   readonly version: VersionInfo;
   private readonly authenticator?: Authenticator;
   private readonly authorizer?: Authorizer;
@@ -133,6 +140,11 @@ export class APIServer {
     this.pipeline = new Pipeline(opts.resources ?? RESOURCES, opts.backend, opts.machinery ?? realMachinery(), chain, opts.watchCache ?? true);
     chain.add(new NamespaceLifecycle((name) => this.pipeline.getNamespace(name)));
     for (const p of opts.admission ?? []) chain.add(p);
+    const servicesInfo = this.pipeline.find('', 'v1', 'services');
+    if (servicesInfo) {
+      this.serviceAllocators = new ServiceAllocators(opts.backend, { serviceCIDR: opts.serviceCIDR, nodePortRange: opts.serviceNodePortRange });
+      this.pipeline.store(servicesInfo).hooks = this.serviceAllocators.hooks;
+    }
     this.ready = this.pipeline.start();
     this.ready.catch((err) => console.error('apiserver: watch cache failed to start:', err));
   }

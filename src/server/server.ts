@@ -102,7 +102,7 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     const token = ensureAdminToken(paths.server);
     const authenticator = new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters', 'system:authenticated'] });
     const kubelets = new KubeletConnections();
-    const api = new APIServer({ backend, kubelets, authenticator, resources: RESOURCES, machinery: realMachinery() });
+    const api = new APIServer({ backend, kubelets, authenticator, resources: RESOURCES, machinery: realMachinery(), serviceCIDR: opts.serviceCIDR });
     await api.waitReady();
     const { url } = await api.listen({ host: opts.bindAddress, port: opts.httpsListenPort, tls: { cert: pki.certPem, key: pki.keyPem } });
     stops.push(() => api.stop());

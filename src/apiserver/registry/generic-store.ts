@@ -30,6 +30,7 @@ import type { ResourceInfo } from '../../api/resource-types.ts';
 import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEventObject, WatchOptions } from '../../client/interface.ts';
 import type { MachineryDeps } from '../machinery-deps.ts';
 import type { AdmissionChain, AdmissionAttributes } from '../admission/interface.ts';
+import { withTransaction, type StoreHooks } from './hooks.ts';
 
 /** Who is asking and how; shared by every store call. */
 export interface RequestContext {
@@ -138,6 +139,8 @@ export function parseResourceVersion(rv: string | undefined, gr?: GroupResource,
 export class GenericStore {
   readonly gr: GroupResource;
   readonly apiVersion: string;
+  /** Per-resource hooks (BeginCreate/BeginUpdate/AfterDelete), e.g. Service IP/port allocation; set by the owner of the resource. */
+  hooks: StoreHooks = {};
 
   constructor(
     readonly info: ResourceInfo,
@@ -368,20 +371,23 @@ export class GenericStore {
     if (errs.length === 0) errs = this.machinery.validateObjectMeta(obj, this.info.namespaced);
     if (errs.length) throw newInvalid({ group: this.info.group, kind: this.info.kind }, name, errs);
     this.info.strategy.canonicalize?.(obj);
-    await this.admission.validate(this.attrsFor(ctx, 'CREATE', namespace, name, obj));
-    const key = this.key(namespace, name);
-    if (ctx.dryRun) {
-      if (await this.backend.get(key)) throw newAlreadyExists(this.gr, name);
+    const txn = await this.hooks.beginCreate?.({ dryRun: ctx.dryRun }, obj);
+    return withTransaction(txn, async () => {
+      await this.admission.validate(this.attrsFor(ctx, 'CREATE', namespace, name, obj));
+      const key = this.key(namespace, name);
+      if (ctx.dryRun) {
+        if (await this.backend.get(key)) throw newAlreadyExists(this.gr, name);
+        return obj;
+      }
+      let kv: KeyValue;
+      try {
+        kv = await this.backend.create(key, this.encode(obj));
+      } catch (err) {
+        this.mapStorageError(err, name);
+      }
+      m.resourceVersion = String(kv.modRevision);
       return obj;
-    }
-    let kv: KeyValue;
-    try {
-      kv = await this.backend.create(key, this.encode(obj));
-    } catch (err) {
-      this.mapStorageError(err, name);
-    }
-    m.resourceVersion = String(kv.modRevision);
-    return obj;
+    });
   }
 
   private checkNamespace(namespace: string | undefined, m: Meta): void {
@@ -492,22 +498,26 @@ export class GenericStore {
     if (errs.length === 0) errs = this.machinery.validateObjectMetaUpdate(obj, old);
     if (errs.length) throw newInvalid({ group: this.info.group, kind: this.info.kind }, name, errs);
     this.info.strategy.canonicalize?.(obj);
-    await this.admission.validate(this.attrsFor(ctx, 'UPDATE', namespace, name, obj, old, sub));
-    // Skip no-op writes: the object (ignoring resourceVersion) is unchanged.
-    m.resourceVersion = oldMeta.resourceVersion;
-    if (jsonEqual(obj, old)) return obj;
-    // An update that removes the last finalizer of an object being deleted (grace 0) deletes it.
-    const shouldDelete =
-      !!oldMeta.deletionTimestamp && (m.finalizers ?? []).length === 0 && (oldMeta.deletionGracePeriodSeconds ?? 0) === 0 && !(this.isNamespace() && hasSpecFinalizers(obj));
-    if (ctx.dryRun) return obj;
-    if (shouldDelete) {
-      const kv = await this.backend.delete(key, cur.kv.modRevision);
+    const txn = sub === '' ? await this.hooks.beginUpdate?.({ dryRun: ctx.dryRun }, obj, old) : undefined;
+    return withTransaction(txn, async () => {
+      await this.admission.validate(this.attrsFor(ctx, 'UPDATE', namespace, name, obj, old, sub));
+      // Skip no-op writes: the object (ignoring resourceVersion) is unchanged.
+      m.resourceVersion = oldMeta.resourceVersion;
+      if (jsonEqual(obj, old)) return obj;
+      // An update that removes the last finalizer of an object being deleted (grace 0) deletes it.
+      const shouldDelete =
+        !!oldMeta.deletionTimestamp && (m.finalizers ?? []).length === 0 && (oldMeta.deletionGracePeriodSeconds ?? 0) === 0 && !(this.isNamespace() && hasSpecFinalizers(obj));
+      if (ctx.dryRun) return obj;
+      if (shouldDelete) {
+        const kv = await this.backend.delete(key, cur.kv.modRevision);
+        m.resourceVersion = String(kv.modRevision);
+        await this.hooks.afterDelete?.({}, obj);
+        return obj;
+      }
+      const kv = await this.backend.update(key, this.encode(obj), cur.kv.modRevision);
       m.resourceVersion = String(kv.modRevision);
       return obj;
-    }
-    const kv = await this.backend.update(key, this.encode(obj), cur.kv.modRevision);
-    m.resourceVersion = String(kv.modRevision);
-    return obj;
+    });
   }
 
   /**
@@ -581,6 +591,7 @@ export class GenericStore {
       await this.admission.validate(this.attrsFor(ctx, 'DELETE', namespace, name, undefined, cur.obj));
       try {
         const r = await this.deleteOnce(ctx, key, obj, cur.kv, opts);
+        if (r.deleted && !ctx.dryRun) await this.hooks.afterDelete?.({}, r.object);
         return r;
       } catch (err) {
         if (err instanceof StorageError && err.code === 'Conflict' && attempt < 5) continue;
