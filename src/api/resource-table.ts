@@ -25,6 +25,12 @@ import { serviceStatusStrategy, serviceStrategy } from './core/v1/service/strate
 import { serviceTable } from './core/v1/service/printer.ts';
 import { serviceAccountStrategy } from './core/v1/serviceaccount/strategy.ts';
 import { serviceAccountTable } from './core/v1/serviceaccount/printer.ts';
+import { persistentVolumeStatusStrategy, persistentVolumeStrategy } from './core/v1/persistentvolume/strategy.ts';
+import { persistentVolumeTable } from './core/v1/persistentvolume/printer.ts';
+import { persistentVolumeClaimStatusStrategy, persistentVolumeClaimStrategy } from './core/v1/persistentvolumeclaim/strategy.ts';
+import { persistentVolumeClaimTable } from './core/v1/persistentvolumeclaim/printer.ts';
+import { storageClassStrategy } from './storage/v1/storageclass/strategy.ts';
+import { storageClassTable } from './storage/v1/storageclass/printer.ts';
 import { leaseStrategy } from './coordination/v1/lease/strategy.ts';
 import { leaseTable } from './coordination/v1/lease/printer.ts';
 import { replicaSetStatusStrategy, replicaSetStrategy } from './apps/v1/replicaset/strategy.ts';
@@ -133,6 +139,18 @@ export const RESOURCES: ResourceInfo[] = [
     strategy: nodeStrategy, statusStrategy: nodeStatusStrategy, table: nodeTable, selectableFields: ['spec.unschedulable'],
   }),
   defineResource({
+    group: '', version: 'v1', resource: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', kind: 'PersistentVolumeClaim', namespaced: true,
+    shortNames: ['pvc'],
+    subresources: [{ name: 'status', kind: 'PersistentVolumeClaim', verbs: STATUS_VERBS }],
+    strategy: persistentVolumeClaimStrategy, statusStrategy: persistentVolumeClaimStatusStrategy, table: persistentVolumeClaimTable,
+  }),
+  defineResource({
+    group: '', version: 'v1', resource: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume', namespaced: false,
+    shortNames: ['pv'],
+    subresources: [{ name: 'status', kind: 'PersistentVolume', verbs: STATUS_VERBS }],
+    strategy: persistentVolumeStrategy, statusStrategy: persistentVolumeStatusStrategy, table: persistentVolumeTable,
+  }),
+  defineResource({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
     shortNames: ['po'], categories: ['all'],
     subresources: [
@@ -184,6 +202,10 @@ export const RESOURCES: ResourceInfo[] = [
   defineResource({
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
     strategy: leaseStrategy, table: leaseTable,
+  }),
+  defineResource({
+    group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false,
+    shortNames: ['sc'], strategy: storageClassStrategy, table: storageClassTable,
   }),
 ];
 
