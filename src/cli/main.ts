@@ -26,6 +26,7 @@ program
   .addOption(new Option('--disable-agent', 'run the control plane only').env('SKIFF_DISABLE_AGENT').default(false))
   .addOption(new Option('--cleanup-on-exit', 'stop and remove all pods\' containers and network on shutdown').env('SKIFF_CLEANUP_ON_EXIT').default(false))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('SKIFF_LOG_LEVEL').default('info'))
+  .addOption(new Option('--datastore-endpoint <url>', 'etcd client URL(s), comma-separated, instead of the embedded SQLite store').env('SKIFF_DATASTORE_ENDPOINT'))
   .action(async (opts) => {
     const port = Number(opts.httpsListenPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --https-listen-port: ${opts.httpsListenPort}`);
@@ -57,6 +58,7 @@ program
           disableAgent: Boolean(opts.disableAgent),
           cleanupOnExit: Boolean(opts.cleanupOnExit),
           logLevel: opts.logLevel,
+          datastoreEndpoint: opts.datastoreEndpoint,
         },
         ac.signal,
       );

@@ -12,6 +12,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SqliteBackend } from '../storage/sqlite/sqlite-backend.ts';
+import { EtcdBackend } from '../storage/etcd/etcd-backend.ts';
+import type { Backend } from '../storage/backend.ts';
 import { startCompactor } from '../storage/compactor.ts';
 import { APIServer } from '../apiserver/server.ts';
 import { KubeletConnections } from '../apiserver/kubelet-client.ts';
@@ -45,6 +47,8 @@ export interface ServerOptions {
   disableAgent: boolean;
   cleanupOnExit: boolean;
   logLevel: string;
+  /** etcd client URL(s), comma-separated (`http://127.0.0.1:2379`); unset = the embedded SQLite store. */
+  datastoreEndpoint?: string;
 }
 
 /** What a running server exposes (for tests and embedding). */
@@ -92,7 +96,9 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
   try {
     // 1. store
     mkdirSync(path.dirname(paths.db), { recursive: true, mode: 0o700 });
-    const backend = SqliteBackend.open(paths.db);
+    const backend: Backend = opts.datastoreEndpoint
+      ? await EtcdBackend.connect({ endpoints: EtcdBackend.parseEndpoints(opts.datastoreEndpoint) })
+      : SqliteBackend.open(paths.db);
     stops.push(() => backend.close());
     const stopCompactor = startCompactor(backend);
     stops.push(stopCompactor);
