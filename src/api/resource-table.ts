@@ -37,6 +37,8 @@ import { replicaSetStatusStrategy, replicaSetStrategy } from './apps/v1/replicas
 import { replicaSetTable } from './apps/v1/replicaset/printer.ts';
 import { deploymentStatusStrategy, deploymentStrategy } from './apps/v1/deployment/strategy.ts';
 import { deploymentTable } from './apps/v1/deployment/printer.ts';
+import { endpointSliceStrategy } from './discovery/v1/endpointslice/strategy.ts';
+import { endpointSliceTable } from './discovery/v1/endpointslice/printer.ts';
 
 /** Verbs of an ordinary CRUD resource. */
 export const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -202,6 +204,10 @@ export const RESOURCES: ResourceInfo[] = [
   defineResource({
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
     strategy: leaseStrategy, table: leaseTable,
+  }),
+  defineResource({
+    group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true,
+    strategy: endpointSliceStrategy, table: endpointSliceTable,
   }),
   defineResource({
     group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false,
