@@ -30,7 +30,7 @@ import { AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDoc, ap
 import { openAPIGroupVersion, openAPIRoot } from './handlers/openapi.ts';
 import { partialObjectMetadata, tableContentType, toTable } from './handlers/table.ts';
 import { MAX_REQUEST_BODY_BYTES, asListOptions, deleteOptionsFrom, listOptionsFromQuery, readBody, toStatus, writeError, writeJSON, writeParamsFromQuery } from './handlers/http-util.ts';
-import { bridgeExec, kubeletFor, newExecWebSocketServer, offersChannelProtocol, rejectUpgrade, serveLogs, defaultContainer } from './handlers/pods.ts';
+import { newExecWebSocketServer, rejectUpgrade, serveLogs, servePodExecUpgrade, servePodPortForward } from './handlers/pods.ts';
 import { newInProcessClient } from '../client/in-process.ts';
 import { decodeK8sProtobuf, PROTOBUF_MEDIA_TYPE } from './handlers/protobuf.ts';
 import { RESOURCES } from '../api/resource-table.ts';
@@ -485,27 +485,15 @@ export class APIServer {
     const ri = info.isResourceRequest ? this.pipeline.find(info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion, info.resource) : undefined;
     if (!ri || ri.group !== '' || ri.resource !== 'pods' || !info.namespace || !info.name) throw notFoundPath();
     await this.authorize(user, { ...info, verb: 'create' }, ri);
-    if (info.subresource !== 'exec') {
-      throw newBadRequest(`${info.subresource || 'this resource'} is not supported over WebSocket by this server`);
+    if (info.subresource === 'portforward') {
+      const pod = await this.pipeline.get(ri, info.namespace, info.name);
+      return servePodPortForward(req, socket, head, pod, this.kubelets);
     }
-    if (!offersChannelProtocol(req)) throw newBadRequest('unable to upgrade: no supported subprotocol (want v5.channel.k8s.io or v4.channel.k8s.io)');
-    const pod = await this.pipeline.get(ri, info.namespace, info.name);
-    const phase = (pod.status as { phase?: string } | undefined)?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') {
-      throw newBadRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    if (info.subresource === 'exec' || info.subresource === 'attach') {
+      const pod = await this.pipeline.get(ri, info.namespace, info.name);
+      return servePodExecUpgrade(req, socket, head, pod, this.kubelets, this.wss, info.subresource);
     }
-    defaultContainer(pod, url.searchParams.get('container'));
-    if (url.searchParams.getAll('command').length === 0) throw newBadRequest('you must specify at least 1 command');
-    const kubelet = kubeletFor(this.kubelets, pod);
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      try {
-        bridgeExec(ws, kubelet, pod, url.searchParams);
-      } catch (err) {
-        const st = toStatus(err) as Status;
-        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: st.message, reason: st.reason, code: st.code }))]));
-        ws.close(1000);
-      }
-    });
+    throw newBadRequest(`${info.subresource || 'this resource'} is not supported over WebSocket by this server`);
   }
 }
 

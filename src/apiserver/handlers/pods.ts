@@ -12,6 +12,7 @@ import { StatusError, newBadRequest, type Status } from '../../machinery/errors.
 import type { KubeObject } from '../../client/interface.ts';
 import type { KubeletConnection, KubeletConnections, PodLogOptions } from '../kubelet-client.ts';
 import { toStatus, writeError } from './http-util.ts';
+import { checkPortForwardPod, servePortForwardUpgrade } from './portforward.ts';
 
 type PodLike = KubeObject & {
   spec?: { nodeName?: string; containers?: Array<{ name: string }>; initContainers?: Array<{ name: string }>; ephemeralContainers?: Array<{ name: string }> };
@@ -159,12 +160,16 @@ export function offersChannelProtocol(req: IncomingMessage): boolean {
   return h.split(',').map((s) => s.trim()).some((p) => SUBPROTOCOLS.includes(p));
 }
 
-function exitStatus(code: number): Record<string, unknown> {
+/**
+ * The channel-3 Status for an exit code, as the kubelet's remotecommand server writes it:
+ * Success, or NonZeroExitCode with an ExitCode cause (kubectl exits with that code).
+ */
+export function exitStatus(code: number, command: string[] = []): Record<string, unknown> {
   if (code === 0) return { metadata: {}, status: 'Success' };
   return {
     metadata: {},
     status: 'Failure',
-    message: `command terminated with non-zero exit code: error executing command [...], exit code ${code}`,
+    message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code}`,
     reason: 'NonZeroExitCode',
     details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
   };
@@ -240,7 +245,7 @@ export function bridgeExec(ws: WebSocket, kubelet: KubeletConnection, pod: PodLi
     )
     .then(
       (code) => {
-        send(3, Buffer.from(JSON.stringify(exitStatus(code))));
+        send(3, Buffer.from(JSON.stringify(exitStatus(code, command))));
         ws.close(1000);
       },
       (err) => {
@@ -253,4 +258,47 @@ export function bridgeExec(ws: WebSocket, kubelet: KubeletConnection, pod: PodLi
       closed = true;
       resizeWake?.();
     });
+}
+
+/**
+ * Serves a `pods/<name>/portforward` upgrade (WebSocket SPDY tunnel or raw SPDY/3.1) for `pod`:
+ * 400 when the pod is not Running or has no kubelet; see portforward.ts for the protocol.
+ * Throws a StatusError before anything is written on the socket.
+ */
+export function servePodPortForward(req: IncomingMessage, socket: Duplex, head: Buffer, pod: PodLike, kubelets: KubeletConnections): void {
+  checkPortForwardPod(pod);
+  const kubelet = kubeletFor(kubelets, pod);
+  servePortForwardUpgrade(req, socket, head, { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', kubelet });
+}
+
+/**
+ * Serves a `pods/<name>/exec` (or `attach`) upgrade for `pod`, checking in upstream's order
+ * (pod REST ExecLocation, then the kubelet's protocol handshake): completed pod → 400 `cannot exec
+ * into a container in a completed pod; current phase is P`; container defaulting/validation (400);
+ * no command → 400; no kubelet → 400; then the WebSocket channel protocol (v5/v4). A raw SPDY
+ * upgrade (kubectl's fallback) gets a 400 after the same checks, so kubectl prints the real error.
+ * `attach` is 400: the runtime has no attach socket. Throws a StatusError before writing anything.
+ */
+export function servePodExecUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pod: PodLike, kubelets: KubeletConnections, wss: WebSocketServer, subresource: 'exec' | 'attach'): void {
+  const q = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    throw newBadRequest(`cannot ${subresource === 'exec' ? 'exec into' : 'attach to'} a container in a completed pod; current phase is ${phase}`);
+  }
+  defaultContainer(pod, q.get('container'));
+  if (subresource === 'attach') throw newBadRequest('attach is not supported by this node: the container runtime has no attach support; use kubectl logs -f or kubectl exec');
+  if (q.getAll('command').length === 0) throw newBadRequest('you must specify at least 1 command');
+  const kubelet = kubeletFor(kubelets, pod);
+  const upgrade = String(req.headers['upgrade'] ?? '').toLowerCase();
+  if (upgrade !== 'websocket') throw newBadRequest(`unable to upgrade: exec over ${req.headers['upgrade'] ?? 'plain HTTP'} is not supported by this server; use a WebSocket with ${SUBPROTOCOLS.join(' or ')}`);
+  if (!offersChannelProtocol(req)) throw newBadRequest(`unable to upgrade: no supported subprotocol (want ${SUBPROTOCOLS.join(' or ')})`);
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    try {
+      bridgeExec(ws, kubelet, pod, q);
+    } catch (err) {
+      const st = toStatus(err) as Status;
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: st.message, reason: st.reason, code: st.code }))]));
+      ws.close(1000);
+    }
+  });
 }

@@ -1,0 +1,172 @@
+/**
+ * e2e: the pod streaming subresources with the real kubectl against a real `skiff server` and a
+ * runc container (skiff.local/web:1, busybox httpd on :8080):
+ * - `kubectl port-forward` (WebSocket-tunnelled SPDY/3.1): sequential and concurrent HTTP requests
+ *   through the local port; a closed pod port reports the kubelet's error on the error stream;
+ * - `kubectl exec`: stdout, stderr, exit codes, stdin, container errors;
+ * - `kubectl cp` both ways (exec + tar).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
+import { buildWebImages } from '../support/registry.ts';
+
+const POD = `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: web
+    image: skiff.local/web:1
+    imagePullPolicy: IfNotPresent
+    ports:
+    - containerPort: 8080
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(port: number, pathName = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathName, agent: false, timeout: 20_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
+  let id: RunIdentity;
+  let c: TestCluster;
+  let tmp: string;
+  const children: ChildProcess[] = [];
+
+  /** Starts `kubectl port-forward` and waits for its "Forwarding from" line. */
+  async function portForward(spec: string): Promise<{ proc: ChildProcess; out: () => string }> {
+    const proc = spawn('/usr/bin/kubectl', ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(id.dataDir, 'kubectl-cache'), 'port-forward', 'pod/web', spec], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(proc);
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const local = spec.split(':')[0];
+    await waitFor(`port-forward ready (${spec})`, () => {
+      if (proc.exitCode !== null) throw new Error(`kubectl port-forward exited ${proc.exitCode}: ${out}`);
+      return out.includes(`Forwarding from 127.0.0.1:${local}`);
+    }, 60_000, 100);
+    return { proc, out: () => out };
+  }
+
+  function kill(proc: ChildProcess): Promise<void> {
+    if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    process.kill(proc.pid!, 'SIGTERM');
+    return exited;
+  }
+
+  before(async () => {
+    const { archive } = buildWebImages();
+    id = newRunIdentity();
+    tmp = mkdtempSync(path.join(tmpdir(), 'skiff-cp-'));
+    c = await startCluster(id, { extraArgs: ['--import-images', archive] });
+    await c.kubectl(['apply', '-f', '-'], { input: POD });
+    await c.kubectl(['wait', '--for=condition=Ready', 'pod/web', '--timeout=120s'], { timeoutMs: 130_000 });
+  });
+
+  after(async () => {
+    try {
+      for (const p of children) await kill(p);
+      await c?.stop();
+    } finally {
+      const left = id ? await leftovers(id) : [];
+      if (id) removeRunDir(id);
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
+    }
+  });
+
+  test('port-forward: sequential and concurrent connections reach the pod port', async () => {
+    const port = await freePort();
+    const pf = await portForward(`${port}:8080`);
+    for (let i = 0; i < 3; i++) {
+      const r = await get(port);
+      assert.equal(r.status, 200);
+      assert.match(r.body, /hello from skiff web v1/);
+    }
+    const many = await Promise.all(Array.from({ length: 8 }, () => get(port)));
+    for (const r of many) {
+      assert.equal(r.status, 200);
+      assert.match(r.body, /hello from skiff web v1/);
+    }
+    assert.match(pf.out(), /Handling connection for/);
+    await kill(pf.proc);
+  });
+
+  test('port-forward: a closed pod port is reported on the error stream', async () => {
+    const port = await freePort();
+    const pf = await portForward(`${port}:9`);
+    await assert.rejects(get(port));
+    const out = await waitFor('kubectl reports the forwarding error', () => (/error forwarding port 9 to pod web/.test(pf.out()) ? pf.out() : undefined), 30_000, 100);
+    assert.match(out, /an error occurred forwarding \d+ -> 9: error forwarding port 9 to pod web, uid [0-9a-f-]+:/);
+    await kill(pf.proc);
+  });
+
+  test('exec: stdout, stderr, exit code, stdin', async () => {
+    const r = await c.kubectlRaw(['exec', 'web', '--', 'sh', '-c', 'echo out; echo err >&2']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+
+    const e = await c.kubectlRaw(['exec', 'web', '--', 'sh', '-c', 'exit 3']);
+    assert.equal(e.code, 3);
+    assert.match(e.stderr, /command terminated with exit code 3/);
+
+    const i = await c.kubectlRaw(['exec', '-i', 'web', '--', 'sh', '-c', 'cat; echo done'], { input: 'line one\nline two\n' });
+    assert.equal(i.code, 0);
+    assert.equal(i.stdout, 'line one\nline two\ndone\n');
+
+    const bad = await c.kubectlRaw(['exec', 'web', '-c', 'nope', '--', 'true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /container nope is not valid for pod web/);
+  });
+
+  test('cp: a file and a directory to the pod and back', async () => {
+    const src = path.join(tmp, 'hello.txt');
+    const content = 'hello from the host\n' + 'x'.repeat(200_000) + '\n';
+    writeFileSync(src, content);
+    await c.kubectl(['cp', src, 'default/web:/tmp/hello.txt']);
+    assert.equal((await c.kubectl(['exec', 'web', '--', 'wc', '-c', '/tmp/hello.txt'])).trim().split(/\s+/)[0], String(content.length));
+    const back = path.join(tmp, 'back.txt');
+    await c.kubectl(['cp', 'default/web:/tmp/hello.txt', back]);
+    assert.equal(readFileSync(back, 'utf8'), content);
+
+    const dir = path.join(tmp, 'dir');
+    mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    writeFileSync(path.join(dir, 'a.txt'), 'a\n');
+    writeFileSync(path.join(dir, 'sub', 'b.txt'), 'b\n');
+    await c.kubectl(['cp', dir, 'default/web:/tmp/dir']);
+    assert.equal(await c.kubectl(['exec', 'web', '--', 'cat', '/tmp/dir/a.txt', '/tmp/dir/sub/b.txt']), 'a\nb\n');
+    const dirBack = path.join(tmp, 'dir-back');
+    await c.kubectl(['cp', 'default/web:/tmp/dir', dirBack]);
+    assert.equal(readFileSync(path.join(dirBack, 'sub', 'b.txt'), 'utf8'), 'b\n');
+  });
+});
