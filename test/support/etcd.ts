@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,9 @@ export interface TestEtcd {
   /** SIGKILLs etcd by PID, waits for it to exit and removes its data dir; idempotent. */
   stop(): Promise<void>;
 }
+
+/** Debian's etcd-server binary. */
+const ETCD_BIN = '/usr/bin/etcd';
 
 const live = new Map<ChildProcess, string>();
 process.on('exit', () => {
@@ -89,7 +92,7 @@ async function startOnce(timeoutMs: number): Promise<TestEtcd> {
     '--logger', 'zap',
     '--log-level', 'warn',
   ];
-  const proc = spawn('/usr/bin/etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(ETCD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.set(proc, dataDir);
   let out = '';
   const append = (d: Buffer) => {
@@ -129,6 +132,7 @@ async function startOnce(timeoutMs: number): Promise<TestEtcd> {
  * (default 30 s).
  */
 export async function startEtcd(opts: { timeoutMs?: number } = {}): Promise<TestEtcd> {
+  if (!existsSync(ETCD_BIN)) throw new Error(`${ETCD_BIN} not found: install Debian's etcd-server (apt-get install -y etcd-server)`);
   let last: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -93,6 +93,28 @@ describe('etcd backend specifics', () => {
     await assert.rejects(EtcdBackend.connect({ endpoints: [etcd.endpoint], dialTimeoutMs: 500 }), (e: unknown) => e instanceof StorageError && e.code === 'Internal');
   });
 
+  test('a watch whose etcd goes away ends with onError(Internal); calls fail with Internal', async () => {
+    const etcd = await freshEtcd();
+    const b = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+    try {
+      const events: WatchEvent[] = [];
+      let error: Error | undefined;
+      await b.watch('/registry/', 0, (evs) => events.push(...evs), (err) => (error ??= err));
+      const kv = await b.create('/registry/pods/default/a', '1');
+      const deadline = Date.now() + 20_000;
+      while (events.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(events.map((e) => [e.type, e.revision]), [['create', kv.modRevision]]);
+      await etcd.stop();
+      while (!error && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(error instanceof StorageError, String(error));
+      assert.equal(error.code, 'Internal');
+      await assert.rejects(b.get('/registry/pods/default/a'), (e: unknown) => e instanceof StorageError && e.code === 'Internal');
+    } finally {
+      await b.close();
+      await etcd.stop();
+    }
+  });
+
   test('prefixRangeEnd, endpoint parsing and error mapping', () => {
     assert.deepEqual(prefixRangeEnd('/registry/pods/'), Buffer.from('/registry/pods0'));
     assert.deepEqual(prefixRangeEnd(''), Buffer.from([0]));

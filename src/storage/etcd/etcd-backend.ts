@@ -41,6 +41,8 @@ export interface EtcdBackendOptions {
   endpoints: string[];
   /** How long connect() waits for the first successful read, in ms. Default 10_000. */
   dialTimeoutMs?: number;
+  /** Deadline of each unary call (get/put/txn/range/compact), in ms; watch streams have none. Default 30_000. */
+  callTimeoutMs?: number;
 }
 
 /** etcd's error text for a revision below the compacted one (mvcc.ErrCompacted). */
@@ -140,6 +142,8 @@ export class EtcdBackend implements Backend {
       hosts: options.endpoints,
       // Lists of a large resource can exceed grpc-js's 4 MiB default (upstream sets MaxInt32).
       grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+      // A hung etcd must not hang requests forever; streams (watches) must not time out.
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + (options.callTimeoutMs ?? 30_000) }),
     });
     const backend = new EtcdBackend(client);
     const deadline = Date.now() + (options.dialTimeoutMs ?? 10_000);
@@ -325,7 +329,8 @@ export class EtcdBackend implements Backend {
     if (afterRevision > 0) {
       if (afterRevision < this.knownCompact) throw this.compactedError(afterRevision);
       try {
-        await this.call(() => this.client.kv.range({ key: prefixStart(prefix), range_end: prefixRangeEnd(prefix), revision: afterRevision, count_only: true }));
+        // etcd checks the revision before the key, so a one-key read is enough (and cheap).
+        await this.call(() => this.client.kv.range({ key: Buffer.from([0]), revision: afterRevision, count_only: true }));
       } catch (err) {
         if (err instanceof StorageError && err.code === 'Compacted') {
           void this.probeCompactRevision(true);
