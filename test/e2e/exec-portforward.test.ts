@@ -62,8 +62,10 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
   const children: ChildProcess[] = [];
 
   /** Starts `kubectl port-forward` and waits for its "Forwarding from" line. */
-  async function portForward(spec: string): Promise<{ proc: ChildProcess; out: () => string }> {
-    const proc = spawn('/usr/bin/kubectl', ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(id.dataDir, 'kubectl-cache'), 'port-forward', 'pod/web', spec], { stdio: ['ignore', 'pipe', 'pipe'] });
+  async function portForward(spec: string, mode: 'websocket' | 'spdy' = 'websocket'): Promise<{ proc: ChildProcess; out: () => string }> {
+    // -v=7 logs the tunnelling handshake; KUBECTL_PORT_FORWARD_WEBSOCKETS=false makes kubectl use a raw SPDY upgrade.
+    const env = { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: mode === 'websocket' ? 'true' : 'false' };
+    const proc = spawn('/usr/bin/kubectl', ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(id.dataDir, 'kubectl-cache'), 'port-forward', '-v=7', 'pod/web', spec], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(proc);
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));
@@ -104,22 +106,30 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
     }
   });
 
-  test('port-forward: sequential and concurrent connections reach the pod port', async () => {
-    const port = await freePort();
-    const pf = await portForward(`${port}:8080`);
-    for (let i = 0; i < 3; i++) {
-      const r = await get(port);
-      assert.equal(r.status, 200);
-      assert.match(r.body, /hello from skiff web v1/);
-    }
-    const many = await Promise.all(Array.from({ length: 8 }, () => get(port)));
-    for (const r of many) {
-      assert.equal(r.status, 200);
-      assert.match(r.body, /hello from skiff web v1/);
-    }
-    assert.match(pf.out(), /Handling connection for/);
-    await kill(pf.proc);
-  });
+  for (const mode of ['websocket', 'spdy'] as const) {
+    test(`port-forward (${mode}): sequential and concurrent connections reach the pod port`, async () => {
+      const port = await freePort();
+      const pf = await portForward(`${port}:8080`, mode);
+      for (let i = 0; i < 3; i++) {
+        const r = await get(port);
+        assert.equal(r.status, 200);
+        assert.match(r.body, /hello from skiff web v1/);
+      }
+      const many = await Promise.all(Array.from({ length: 8 }, () => get(port)));
+      for (const r of many) {
+        assert.equal(r.status, 200);
+        assert.match(r.body, /hello from skiff web v1/);
+      }
+      assert.match(pf.out(), /Handling connection for/);
+      if (mode === 'websocket') {
+        assert.match(pf.out(), /negotiated protocol: portforward\.k8s\.io/);
+        assert.doesNotMatch(pf.out(), /fallback to secondary dialer/);
+      } else {
+        assert.match(pf.out(), /POST https:\/\/\S+\/api\/v1\/namespaces\/default\/pods\/web\/portforward/);
+      }
+      await kill(pf.proc);
+    });
+  }
 
   test('port-forward: a closed pod port is reported on the error stream', async () => {
     const port = await freePort();

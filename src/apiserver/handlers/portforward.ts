@@ -189,13 +189,14 @@ function tunnelProtocols(req: IncomingMessage): string[] {
     .map((p) => p.slice(WEBSOCKET_SPDY_TUNNELING_PREFIX.length));
 }
 
-const tunnelWss = new WebSocketServer({
-  noServer: true,
-  perMessageDeflate: false,
-  handleProtocols: (protocols) => {
-    const want = WEBSOCKET_SPDY_TUNNELING_PREFIX + PORT_FORWARD_PROTOCOL_V1;
-    return protocols.has(want) ? want : false;
-  },
+// `ws` rejects `SPDY/3.1+portforward.k8s.io` as a subprotocol ('/' is not a token character), so
+// the offer is taken off the request before the handshake and the choice added to the 101 here.
+const TUNNEL_PROTOCOL = WEBSOCKET_SPDY_TUNNELING_PREFIX + PORT_FORWARD_PROTOCOL_V1;
+const chosenProtocol = new WeakMap<IncomingMessage, string>();
+const tunnelWss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+tunnelWss.on('headers', (headers: string[], req: IncomingMessage) => {
+  const p = chosenProtocol.get(req);
+  if (p) headers.push(`Sec-WebSocket-Protocol: ${p}`);
 });
 
 /**
@@ -218,6 +219,8 @@ export function servePortForwardUpgrade(req: IncomingMessage, socket: Duplex, he
   if (upgrade === 'websocket') {
     const protos = tunnelProtocols(req);
     if (!protos.includes(PORT_FORWARD_PROTOCOL_V1)) throw newBadRequest('unable to upgrade: no tunneling spdy protocols provided');
+    chosenProtocol.set(req, TUNNEL_PROTOCOL);
+    delete req.headers['sec-websocket-protocol'];
     tunnelWss.handleUpgrade(req, socket, head, (ws) => {
       const session = new SpdySession(webSocketDuplex(ws), true);
       servePortForwardSession(session, target);
