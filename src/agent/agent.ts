@@ -23,6 +23,7 @@ import type { ImageService, RuntimeService } from './runtime/types.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
 import { NodeLeaseController } from './kubelet/node-lease.ts';
 import { getNodeInternalIP, NodeStatusManager } from './kubelet/node-status.ts';
+import { Proxier } from './network/proxy/proxier.ts';
 
 /** The subset of a pino logger the agent uses. */
 export interface AgentLogger {
@@ -51,6 +52,13 @@ export interface AgentOptions {
   nodeLabels?: Record<string, string>;
   /** Node InternalIP (default: the host's primary IPv4). */
   nodeIP?: string;
+  /** Service CIDR: the proxy routes it to the pod bridge (default 10.96.0.0/16). */
+  serviceCIDR?: string;
+  /**
+   * Run the iptables service proxy (kube-proxy). Default: on when the real runc runtime is used (no
+   * `runtime` override). `nodePortAddresses` restricts NodePorts to these CIDRs (default: all local addresses).
+   */
+  proxy?: boolean | { nodePortAddresses?: string[] };
   /** Replace the runtime / image service (tests, simulated nodes). */
   runtime?: RuntimeService;
   images?: ImageService;
@@ -69,6 +77,8 @@ export interface RunningAgent {
   images: ImageService;
   nodeStatus: NodeStatusManager;
   lease: NodeLeaseController;
+  /** The service proxy, when running. */
+  proxier?: Proxier;
   /**
    * Stops the loops and unregisters the connection. With `cleanup`, also removes every sandbox,
    * container, netns, mount and cgroup the runtime made (RuncRuntime.cleanupAll).
@@ -165,6 +175,27 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     kubelet.start(ac.signal),
   ]);
   opts.kubelets?.register(opts.nodeName, kubelet.connection());
+  let proxier: Proxier | undefined;
+  if (opts.proxy ?? !opts.runtime) {
+    proxier = new Proxier({
+      client: opts.client,
+      nodeName: opts.nodeName,
+      resourcePrefix: prefix,
+      serviceCIDR: opts.serviceCIDR ?? '10.96.0.0/16',
+      bridge: `${prefix}0`,
+      clusterCIDR: podCIDR,
+      nodePortAddresses: typeof opts.proxy === 'object' ? opts.proxy.nodePortAddresses : undefined,
+      log: { info: (o, m) => log.info(o as object, m), warn: (o, m) => log.warn(o as object, m), error: (o, m) => log.error(o as object, m) },
+    });
+    try {
+      await proxier.start();
+    } catch (err) {
+      // As upstream, a broken kube-proxy does not stop the kubelet: log it and run without Services.
+      log.error({ err: (err as Error).message }, 'service proxy failed to start');
+      await proxier.stop();
+      proxier = undefined;
+    }
+  }
   log.info({ node: opts.nodeName, podCIDR, nodeIP }, 'agent started');
 
   let stopped: Promise<void> | undefined;
@@ -174,12 +205,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     images,
     nodeStatus,
     lease,
+    proxier,
     stop(stopOpts) {
       stopped ??= (async () => {
         opts.kubelets?.unregister(opts.nodeName);
         ac.abort();
         opts.signal?.removeEventListener('abort', onAbort);
         await loops;
+        // The proxy always removes its chains, jump rules and route (even without cleanup).
+        await proxier?.stop();
         if (stopOpts?.cleanup && runtime instanceof RuncRuntime) await runtime.cleanupAll();
       })();
       return stopped;

@@ -135,6 +135,7 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
         dataDir: paths.root,
         podCIDR,
         resourcePrefix: opts.resourcePrefix,
+        serviceCIDR: opts.serviceCIDR,
         importImages: opts.importImages,
         log,
       });
