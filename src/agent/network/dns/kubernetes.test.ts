@@ -136,7 +136,7 @@ describe('Kubernetes records (CoreDNS kubernetes plugin semantics)', () => {
         assert.equal(r.authorities.length, 1);
         assert.equal(fmt(r.authorities[0]), 'SOA ns.dns.cluster.local');
       }
-      for (const a of [...r.answers, ...r.additionals, ...r.authorities]) assert.equal(a.ttl, 5, 'TTL 5 s');
+      for (const a of [...r.answers, ...r.additionals, ...r.authorities]) assert.equal((a as { ttl?: number }).ttl, 5, 'TTL 5 s');
       if (r.rcode !== 'REFUSED' && r.rcode !== 'SERVFAIL') assert.equal(r.authoritative, true);
       for (const a of r.answers) assert.equal(a.name, row.q, 'answers are named as asked');
     });
@@ -152,7 +152,7 @@ describe('Kubernetes records (CoreDNS kubernetes plugin semantics)', () => {
   });
 
   test('SOA: ns.dns.<zone>, hostmaster.<zone>, 7200/1800/86400, minimum = TTL', () => {
-    const soa = k.soa() as { name: string; data: Record<string, unknown> };
+    const soa = k.soa() as unknown as { name: string; data: Record<string, unknown> };
     assert.equal(soa.name, 'cluster.local');
     assert.deepEqual({ ...soa.data, serial: 0 }, {
       mname: 'ns.dns.cluster.local',

@@ -19,9 +19,9 @@ export function fixtureObjects(): { namespaces: Namespace[]; services: Service[]
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name, namespace, labels: { 'kubernetes.io/service-name': service } },
-    addressType: 'IPv4',
     ...rest,
-  });
+    addressType: 'IPv4',
+  }) as EndpointSlice;
   const pod = (name: string, namespace: string, ip: string, spec: Partial<Pod['spec']> = {}): Pod => ({
     apiVersion: 'v1',
     kind: 'Pod',
