@@ -14,6 +14,7 @@ import { GarbageCollector } from './garbagecollector/garbage-collector.ts';
 import { NamespaceController, ensureSystemNamespaces } from './namespace/namespace-controller.ts';
 import { DefaultGCResources } from './garbagecollector/garbage-collector.ts';
 import { StatusError } from '../machinery/errors.ts';
+import { startVolumeControllers, type LocalPathOptions } from './volume/start.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -34,7 +35,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -53,6 +54,8 @@ export interface ControllerManagerOptions {
   namespaceResources?: GroupVersionResource[];
   /** Give up waiting for informer sync after this many ms (default 60 000); controllers keep starting. */
   syncTimeoutMs?: number;
+  /** Run the local-path provisioner for this node (StorageClass `local-path` is created at start). */
+  localPathProvisioner?: LocalPathOptions;
 }
 
 /**
@@ -62,7 +65,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -95,6 +98,7 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
     const c = new NamespaceController({ client, factory, resources: opts.namespaceResources, logger: log });
     runs.push({ name: 'namespace', run: () => c.run(Math.min(workers, 2), signal) });
   }
+  if (enabled.has('persistentvolume-binder')) runs.push(...(await startVolumeControllers(client, factory, log, workers, signal, opts.localPathProvisioner)));
   factory.start(signal);
   for (const r of runs) {
     r.run().catch((e) => log.error({ controller: r.name, err: e }, 'controller stopped with an error'));

@@ -1,0 +1,52 @@
+/**
+ * Wiring of the volume controllers for the controller manager: the PersistentVolume binder always,
+ * and — when a node's storage directory is given — the `local-path` StorageClass plus the
+ * local-path provisioner (as k3s runs it).
+ */
+import type { Client } from '../../client/interface.ts';
+import type { SharedInformerFactory } from '../../client/informer-factory.ts';
+import type { Logger } from '../../client/informer.ts';
+import { ClientEventRecorder } from '../../client/record.ts';
+import { PersistentVolumeController } from './pv-controller.ts';
+import { LocalPathProvisioner, ensureLocalPathStorageClass } from './local-path-provisioner.ts';
+
+/** Where the local-path provisioner keeps volumes, and for which node. */
+export interface LocalPathOptions {
+  /** `<dataDir>/agent/storage`. */
+  storageDir: string;
+  nodeName: string;
+}
+
+/**
+ * Builds the volume controllers on `factory` (not started) and returns their run functions.
+ * Creates the `local-path` StorageClass first when `localPath` is given (errors are logged, the
+ * class is retried by the caller's next start).
+ */
+export async function startVolumeControllers(
+  client: Client,
+  factory: SharedInformerFactory,
+  log: Logger,
+  workers: number,
+  signal: AbortSignal,
+  localPath?: LocalPathOptions,
+): Promise<{ name: string; run: () => Promise<void> }[]> {
+  const runs: { name: string; run: () => Promise<void> }[] = [];
+  const binder = new PersistentVolumeController({
+    client, factory, logger: log,
+    recorder: new ClientEventRecorder(client, { component: 'persistentvolume-controller', logger: log }),
+  });
+  runs.push({ name: 'persistentvolume-binder', run: () => binder.run(workers, signal) });
+  if (localPath) {
+    try {
+      await ensureLocalPathStorageClass(client);
+    } catch (e) {
+      log.warn({ err: e instanceof Error ? e.message : e }, 'creating the local-path StorageClass failed');
+    }
+    const p = new LocalPathProvisioner({
+      client, factory, logger: log, storageDir: localPath.storageDir, nodeName: localPath.nodeName,
+      recorder: new ClientEventRecorder(client, { component: `${'rancher.io/local-path'}_${localPath.nodeName}`, logger: log }),
+    });
+    runs.push({ name: 'local-path-provisioner', run: () => p.run(Math.min(workers, 2), signal) });
+  }
+  return runs;
+}
