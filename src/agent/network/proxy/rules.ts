@@ -180,8 +180,17 @@ export function base32(buf: Uint8Array): string {
 
 /** First `len` (≤16) base32 chars of sha256(s): upstream's portProtoHash / servicePortEndpointChainName hash. */
 export function chainHash(s: string, len = 16): string {
-  return base32(createHash('sha256').update(s).digest()).slice(0, Math.min(16, len));
+  let h = hashCache.get(s);
+  if (h === undefined) {
+    h = base32(createHash('sha256').update(s).digest()).slice(0, 16);
+    if (hashCache.size >= 200_000) hashCache.clear();
+    hashCache.set(s, h);
+  }
+  return h.slice(0, Math.min(16, len));
 }
+
+/** Memo of chainHash (upstream caches chain names per servicePortInfo/endpointInfo); bounded. */
+const hashCache = new Map<string, string>();
 
 function hashLen(prefix: string, kind: string): number {
   return MAX_CHAIN_NAME - `${prefix}-${kind}-`.length;
