@@ -21,6 +21,7 @@ import type { KubeletConnections } from './kubelet-client.ts';
 import type { MachineryDeps } from './machinery-deps.ts';
 import { AdmissionChain, type AdmissionPlugin } from './admission/interface.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
+import { DefaultStorageClass, storageClassLister } from './admission/default-storage-class.ts';
 import { Pipeline, PATCH_TYPES, parseBody, type WriteParams } from './pipeline.ts';
 import { isPublicPath, type Authenticator, type UserInfo } from './auth/token.ts';
 import { forbiddenError, type Authorizer } from './auth/authorizer.ts';
@@ -139,6 +140,7 @@ export class APIServer {
     const chain = new AdmissionChain();
     this.pipeline = new Pipeline(opts.resources ?? RESOURCES, opts.backend, opts.machinery ?? realMachinery(), chain, opts.watchCache ?? true);
     chain.add(new NamespaceLifecycle((name) => this.pipeline.getNamespace(name)));
+    chain.add(new DefaultStorageClass(storageClassLister(this.pipeline)));
     for (const p of opts.admission ?? []) chain.add(p);
     const servicesInfo = this.pipeline.find('', 'v1', 'services');
     if (servicesInfo) {
