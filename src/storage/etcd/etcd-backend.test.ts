@@ -115,6 +115,32 @@ describe('etcd backend specifics', () => {
     }
   });
 
+  test('cancelling many watches leaves the others and later calls working', async () => {
+    const etcd = await freshEtcd();
+    const b = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+    try {
+      const events: WatchEvent[] = [];
+      let error: Error | undefined;
+      await b.watch('/registry/', 0, (evs) => events.push(...evs), (err) => (error ??= err));
+      const others = [];
+      for (let i = 0; i < 10; i++) others.push(await b.watch('/registry/', 0, () => {}));
+      const first = await b.create('/registry/pods/default/first', 'x');
+      while (events.length < 1) await new Promise((r) => setTimeout(r, 10));
+      for (const w of others) w.cancel();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await b.get('/registry/pods/default/first'))?.modRevision, first.modRevision);
+      const kvs = [first];
+      for (let i = 0; i < 5; i++) kvs.push(await b.create(`/registry/pods/default/p${i}`, String(i)));
+      const deadline = Date.now() + 20_000;
+      while (events.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(error, undefined);
+      assert.deepEqual(events.map((e) => e.revision), kvs.map((kv) => kv.modRevision));
+    } finally {
+      await b.close();
+      await etcd.stop();
+    }
+  });
+
   test('prefixRangeEnd, endpoint parsing and error mapping', () => {
     assert.deepEqual(prefixRangeEnd('/registry/pods/'), Buffer.from('/registry/pods0'));
     assert.deepEqual(prefixRangeEnd(''), Buffer.from([0]));

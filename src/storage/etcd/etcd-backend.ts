@@ -351,6 +351,10 @@ export class EtcdBackend implements Backend {
         if (streamEnded) return;
         streamEnded = true;
         try {
+          // Half-close first: etcd3 reports errors of a still-writable stream to its connection
+          // pool (markFailed), and a CANCELLED error there resets the shared channel (killing
+          // every other watch) and trips the circuit breaker after 3 cancels.
+          stream.end();
           stream.cancel();
         } catch {
           /* already gone */
