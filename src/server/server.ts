@@ -121,7 +121,11 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     await ensureSystemNamespaces(client);
     const controllersAbort = new AbortController();
     stops.push(() => controllersAbort.abort());
-    const controllers = startControllers(client, controllersAbort.signal, { logger: log.child({ component: 'controller-manager' }) });
+    const controllers = startControllers(client, controllersAbort.signal, {
+      logger: log.child({ component: 'controller-manager' }),
+      // k3s' local-path provisioner: volumes under <dataDir>/agent/storage on this (the embedded agent's) node.
+      localPathProvisioner: opts.disableAgent ? undefined : { storageDir: path.join(paths.root, 'agent', 'storage'), nodeName: opts.nodeName },
+    });
     controllers.catch((err: unknown) => log.error({ err }, 'controller manager stopped'));
     const scheduler = new Scheduler({ client });
     scheduler.start(controllersAbort.signal).catch((err: unknown) => log.error({ err }, 'scheduler stopped'));
