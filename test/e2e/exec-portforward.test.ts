@@ -4,7 +4,9 @@
  * - `kubectl port-forward` (WebSocket-tunnelled SPDY/3.1): sequential and concurrent HTTP requests
  *   through the local port; a closed pod port reports the kubelet's error on the error stream;
  * - `kubectl exec`: stdout, stderr, exit codes, stdin, container errors;
- * - `kubectl cp` both ways (exec + tar).
+ * - `kubectl cp` both ways (exec + tar);
+ * - exec with a tty (resize on channel 4) and with the v4 protocol, through our own WebSocket
+ *   client (kubectl cannot get a tty in a test).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { WebSocket } from 'ws';
+import YAML from 'yaml';
 import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 import { buildWebImages } from '../support/registry.ts';
 
@@ -83,6 +87,33 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     process.kill(proc.pid!, 'SIGTERM');
     return exited;
+  }
+
+  /**
+   * Opens an exec WebSocket with `protocol` and the kubeconfig's CA and token; collects channel
+   * output until the server closes. `drive` runs once open and may send frames.
+   */
+  async function wsExec(query: string, protocol: string, drive: (send: (ch: number, data: string) => void, out: () => string) => Promise<void>): Promise<{ stdout: string; stderr: string; status: Record<string, any> }> {
+    const kc = YAML.parse(readFileSync(c.kubeconfig, 'utf8'));
+    const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64');
+    const token = kc.users[0].user.token as string;
+    const ws = new WebSocket(`${c.url.replace(/^http/, 'ws')}/api/v1/namespaces/default/pods/web/exec?${query}`, [protocol], { ca, headers: { Authorization: `Bearer ${token}` } });
+    const chunks: Record<number, string> = { 1: '', 2: '', 3: '' };
+    const closed = new Promise<void>((resolve, reject) => {
+      ws.on('close', () => resolve());
+      ws.on('error', reject);
+    });
+    ws.on('message', (d: Buffer) => {
+      chunks[d[0]!] = (chunks[d[0]!] ?? '') + d.subarray(1).toString();
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    assert.equal(ws.protocol, protocol);
+    await drive((ch, data) => ws.send(Buffer.concat([Buffer.from([ch]), Buffer.from(data)])), () => chunks[1]!);
+    await closed;
+    return { stdout: chunks[1]!, stderr: chunks[2]!, status: JSON.parse(chunks[3]!) };
   }
 
   before(async () => {
@@ -178,5 +209,32 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
     const dirBack = path.join(tmp, 'dir-back');
     await c.kubectl(['cp', 'default/web:/tmp/dir', dirBack]);
     assert.equal(readFileSync(path.join(dirBack, 'sub', 'b.txt'), 'utf8'), 'b\n');
+  });
+
+  test('exec with a tty: resize reaches the terminal, exit code in the status', async () => {
+    const r = await wsExec('command=sh&stdin=true&stdout=true&tty=true', 'v5.channel.k8s.io', async (send, out) => {
+      send(4, JSON.stringify({ Width: 123, Height: 45 }));
+      // The terminal exists only once the shell runs; ask until the size shows up.
+      await waitFor('the tty reports the resized window', () => {
+        if (/45 123/.test(out())) return true;
+        send(0, 'stty size\n');
+        return false;
+      }, 30_000, 500);
+      send(0, 'exit 7\n');
+    });
+    assert.match(r.stdout, /45 123/);
+    assert.equal(r.stderr, '', 'a tty merges stderr into stdout');
+    assert.equal(r.status.status, 'Failure');
+    assert.equal(r.status.reason, 'NonZeroExitCode');
+    assert.deepEqual(r.status.details.causes, [{ reason: 'ExitCode', message: '7' }]);
+  });
+
+  test('exec with v4.channel.k8s.io: stdin, stdout, stderr, exit code', async () => {
+    const q = ['sh', '-c', 'read l; echo got $l; echo oops >&2; exit 5'].map((a) => `command=${encodeURIComponent(a)}`).join('&');
+    const r = await wsExec(`${q}&stdin=true&stdout=true&stderr=true`, 'v4.channel.k8s.io', async (send) => send(0, 'abc\n'));
+    assert.equal(r.stdout, 'got abc\n');
+    assert.equal(r.stderr, 'oops\n');
+    assert.deepEqual(r.status.details.causes, [{ reason: 'ExitCode', message: '5' }]);
+    assert.match(r.status.message, /command terminated with non-zero exit code: error executing command \[sh -c read l; echo got \$l; echo oops >&2; exit 5\], exit code 5/);
   });
 });
