@@ -24,6 +24,8 @@ import { Kubelet } from './kubelet/kubelet.ts';
 import { NodeLeaseController } from './kubelet/node-lease.ts';
 import { getNodeInternalIP, NodeStatusManager } from './kubelet/node-status.ts';
 import { Proxier } from './network/proxy/proxier.ts';
+import { startClusterDNS, type ClusterDNS } from './network/dns/cluster-dns.ts';
+import { ensureKubeDNSEndpointSlice, podCIDRGateway } from './network/dns/kube-dns.ts';
 
 /** The subset of a pino logger the agent uses. */
 export interface AgentLogger {
@@ -49,6 +51,12 @@ export interface AgentOptions {
   /** Cluster DNS server IPs for ClusterFirst pods (none → pods use the host's resolv.conf). */
   clusterDNS?: string[];
   clusterDomain?: string;
+  /**
+   * Run the cluster DNS server (src/agent/network/dns) on the pod-bridge gateway (first host of
+   * `podCIDR`, port 53; the bridge `<prefix>0` gets that address if it lacks it) and publish it as
+   * the EndpointSlice `kube-system/kube-dns-<node>` of the kube-dns Service. Default off.
+   */
+  clusterDNSServer?: boolean;
   nodeLabels?: Record<string, string>;
   /** Node InternalIP (default: the host's primary IPv4). */
   nodeIP?: string;
@@ -169,6 +177,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const warn = (m: string, x?: unknown) => log.warn({ detail: x }, m);
   // First heartbeat before returning, so the node is fully visible (Node + Lease) when we resolve.
   await lease.sync().catch((e) => warn('lease create failed', (e as Error).message));
+  // Cluster DNS before the kubelet, so the bridge has the gateway address before the first pod.
+  let clusterDNS: ClusterDNS | undefined;
+  let dnsSlice: Promise<unknown> = Promise.resolve();
+  if (opts.clusterDNSServer) {
+    const gateway = podCIDRGateway(podCIDR);
+    clusterDNS = startClusterDNS({
+      client: opts.client,
+      address: gateway,
+      bridge: { name: `${prefix}0`, prefixLength: Number(podCIDR.split('/')[1]) },
+      zone: opts.clusterDomain,
+      nsIPs: opts.clusterDNS,
+      log,
+    });
+    dnsSlice = ensureKubeDNSEndpointSlice(opts.client, opts.nodeName, gateway, ac.signal, (e) => warn('kube-dns EndpointSlice', (e as Error).message));
+  }
   const loops = Promise.all([
     nodeStatus.run(ac.signal, opts.nodeStatusIntervalMs ?? 10_000, warn),
     lease.run(ac.signal, warn),
@@ -212,6 +235,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         ac.abort();
         opts.signal?.removeEventListener('abort', onAbort);
         await loops;
+        await Promise.all([clusterDNS?.stop(), dnsSlice]);
         // The proxy always removes its chains, jump rules and route (even without cleanup).
         await proxier?.stop();
         if (stopOpts?.cleanup && runtime instanceof RuncRuntime) await runtime.cleanupAll();
