@@ -16,7 +16,8 @@
  * - downwardAPI: metadata.name/namespace/uid/labels/annotations files.
  * - projected: the union of configMap, secret, downwardAPI and serviceAccountToken sources. Missing
  *   sources are skipped; the token is a placeholder until a TokenRequest API exists.
- * Not supported (mount fails with a clear message): persistentVolumeClaim and other plugins.
+ * - persistentVolumeClaim: the bound PV's hostPath/local directory (`pvc-volume.ts`).
+ * Not supported (mount fails with a clear message): other plugins.
  */
 import { mkdir, writeFile, rm, readFile, stat, readdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
@@ -26,6 +27,7 @@ import type { Pod, Volume, KeyToPath, DownwardAPIVolumeFile, ConfigMap, Secret }
 import type { Client, GroupVersionResource } from '../../client/interface.ts';
 import { GVR } from '../../client/interface.ts';
 import { isNotFound } from '../../machinery/errors.ts';
+import { setUpPersistentVolumeClaim } from './pvc-volume.ts';
 
 const run = promisify(execFile);
 
@@ -131,7 +133,7 @@ export class VolumeManager {
       await writeProjection(dir, parts, fail);
       return dir;
     }
-    if (v.persistentVolumeClaim) throw fail(`persistentVolumeClaim volumes are not supported by this node yet`);
+    if (v.persistentVolumeClaim) return setUpPersistentVolumeClaim(this.client, pod, v, base, this.allowMounts, (m) => new VolumeError(m));
     throw fail('unsupported volume type');
   }
 
