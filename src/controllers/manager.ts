@@ -15,6 +15,8 @@ import { NamespaceController, ensureSystemNamespaces } from './namespace/namespa
 import { DefaultGCResources } from './garbagecollector/garbage-collector.ts';
 import { StatusError } from '../machinery/errors.ts';
 import { startVolumeControllers, type LocalPathOptions } from './volume/start.ts';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.ts';
+import { EndpointsController } from './endpoints/endpoints-controller.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -35,7 +37,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -65,7 +67,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -97,6 +99,14 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('namespace')) {
     const c = new NamespaceController({ client, factory, resources: opts.namespaceResources, logger: log });
     runs.push({ name: 'namespace', run: () => c.run(Math.min(workers, 2), signal) });
+  }
+  if (enabled.has('endpointslice')) {
+    const c = new EndpointSliceController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'endpoint-slice-controller', logger: log }), logger: log });
+    runs.push({ name: 'endpointslice', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('endpoint')) {
+    const c = new EndpointsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'endpoint-controller', logger: log }), logger: log });
+    runs.push({ name: 'endpoint', run: () => c.run(workers, signal) });
   }
   if (enabled.has('persistentvolume-binder')) runs.push(...(await startVolumeControllers(client, factory, log, workers, signal, opts.localPathProvisioner)));
   factory.start(signal);
