@@ -3,7 +3,8 @@
  * cmd/kube-proxy): informers on Services and EndpointSlices feed a {@link BoundedFrequencyRunner};
  * each run (`syncProxyRules`) regenerates the whole ruleset ({@link generateRules}) and writes it
  * with ONE `iptables-restore --noflush` (nat + filter), including any missing jump rules from the
- * built-in chains and `-X` of chains that disappeared since the previous sync.
+ * built-in chains and `-X` of chains that disappeared since the previous sync. Between full syncs
+ * (first, after a failure, every `syncPeriodMs`) only per-service chains that changed are written.
  *
  * Lifecycle:
  * - `start()`: removes stale `<PREFIX>-*` chains and jumps left by a crashed run, makes sure the
@@ -51,6 +52,10 @@ export interface ProxierOptions {
 export interface SyncStats {
   servicePorts: number;
   rules: number;
+  /** Rules in this sync's restore (fewer than `rules` on a partial sync). */
+  rulesWritten: number;
+  /** Whether every chain was rewritten. */
+  full: boolean;
   generateMs: number;
   restoreMs: number;
   at: number;
@@ -68,6 +73,7 @@ export class Proxier {
   private readonly ac = new AbortController();
   private informerRuns: Promise<void>[] = [];
   private prevChains = { nat: [] as string[], filter: [] as string[] };
+  private prevContent: Map<string, string> | undefined;
   private jumpsChecked = false;
   private lastJumpCheck = 0;
   private started = false;
@@ -152,9 +158,11 @@ export class Proxier {
     const waiters = this.syncWaiters.splice(0);
     try {
       let extra = { nat: [] as string[], filter: [] as string[] };
-      // Verify the jump rules on the first sync and then once per sync period (one iptables-save each).
+      // Full sync (verify the jump rules, rewrite every chain) on the first sync, after a failure and
+      // once per sync period; partial syncs (only changed service chains) otherwise, as upstream.
       const period = this.opts.syncPeriodMs ?? 30_000;
-      if (!this.jumpsChecked || Date.now() - this.lastJumpCheck >= period) {
+      const fullSync = !this.jumpsChecked || !this.prevContent || Date.now() - this.lastJumpCheck >= period;
+      if (fullSync) {
         const tables = { nat: parseSave(await this.ipt.save('nat')), filter: parseSave(await this.ipt.save('filter')) };
         extra = missingJumps(jumpRules(this.cfg), tables);
         this.lastJumpCheck = Date.now();
@@ -166,21 +174,24 @@ export class Proxier {
         this.endpointSlices.store.list() as ProxyEndpointSlice[],
         this.prevChains,
         extra,
+        fullSync ? undefined : this.prevContent,
       );
       const t2 = performance.now();
       if (this.stopping) {
         this.syncWaiters.unshift(...waiters);
         return;
       }
+      this.prevContent = undefined; // a failed restore leaves the kernel state unknown: next sync is full
       await this.ipt.restore(gen.restore);
       const t3 = performance.now();
+      this.prevContent = gen.chainContent;
       this.jumpsChecked = true;
       this.prevChains = { nat: gen.natChains, filter: gen.filterChains };
       if (this.opts.manageHost !== false) {
         await this.host.ensureRoute();
         if (gen.hasNodePorts) await this.host.enableRouteLocalnet();
       }
-      this.lastSync = { servicePorts: gen.servicePorts, rules: gen.ruleCount, generateMs: t2 - t1, restoreMs: t3 - t2, at: Date.now() };
+      this.lastSync = { servicePorts: gen.servicePorts, rules: gen.ruleCount, rulesWritten: gen.rulesWritten, full: fullSync, generateMs: t2 - t1, restoreMs: t3 - t2, at: Date.now() };
       this.syncCount++;
       for (const w of waiters) w();
     } catch (e) {

@@ -242,6 +242,33 @@ describe('generateRules', () => {
     assert.equal(t.nat.at(-1), '-I OUTPUT 1 -j SKIFF-SERVICES');
   });
 
+  test('partial sync: unchanged service chains are left out; changed and new ones are rewritten', () => {
+    const svcs = [svc('a', { clusterIP: '172.30.0.1', ports: [{ name: 'p', port: 80 }] }), svc('b', { clusterIP: '172.30.0.2', ports: [{ name: 'p', port: 80 }] })];
+    const g1 = generateRules(cfg, svcs, [slice('a', [{ ip: '10.180.0.1' }], [{ name: 'p', port: 80 }]), slice('b', [{ ip: '10.180.0.2' }], [{ name: 'p', port: 80 }])]);
+    const g2 = generateRules(
+      cfg,
+      svcs,
+      [slice('a', [{ ip: '10.180.0.1' }], [{ name: 'p', port: 80 }]), slice('b', [{ ip: '10.180.0.3' }], [{ name: 'p', port: 80 }])],
+      { nat: g1.natChains, filter: g1.filterChains },
+      undefined,
+      g1.chainContent,
+    );
+    const svcA = servicePortChainName('SKIFF', 'SVC', 'ns1/a:p', 'TCP');
+    const svcB = servicePortChainName('SKIFF', 'SVC', 'ns1/b:p', 'TCP');
+    const sepA = servicePortEndpointChainName('SKIFF', 'ns1/a:p', 'TCP', '10.180.0.1:80');
+    const sepB2 = servicePortEndpointChainName('SKIFF', 'ns1/b:p', 'TCP', '10.180.0.2:80');
+    const sepB3 = servicePortEndpointChainName('SKIFF', 'ns1/b:p', 'TCP', '10.180.0.3:80');
+    const nat = tables(g2.restore).nat;
+    assert.ok(!nat.some((l) => l.includes(svcA) && !l.startsWith('-A SKIFF-SERVICES')), 'unchanged SVC chain of a not rewritten');
+    assert.ok(!nat.some((l) => l.includes(sepA)), 'unchanged SEP chain of a not rewritten');
+    assert.ok(nat.includes(`-A SKIFF-SERVICES -d 172.30.0.1/32 -p tcp -m comment --comment "ns1/a:p cluster IP" -m tcp --dport 80 -j ${svcA}`), 'SERVICES always rewritten');
+    assert.ok(nat.includes(`:${svcB} - [0:0]`));
+    assert.ok(nat.includes(`:${sepB3} - [0:0]`));
+    assert.ok(nat.includes(`-X ${sepB2}`));
+    assert.ok(g2.rulesWritten < g2.ruleCount);
+    assert.ok(g2.natChains.includes(svcA) && g2.natChains.includes(sepA), 'skipped chains stay active (not stale next time)');
+  });
+
   test('1,000 services × 2 endpoints produce one restore with every chain declared', () => {
     const svcs: ProxyService[] = [];
     const slices: ProxyEndpointSlice[] = [];

@@ -106,8 +106,12 @@ export interface GeneratedRules {
   /** Chains written, per table (for stale-chain removal on the next sync). */
   natChains: string[];
   filterChains: string[];
-  /** Number of `-A` rules written (both tables). */
+  /** Number of `-A` rules in the full ruleset (both tables). */
   ruleCount: number;
+  /** Number of `-A` rules actually in `restore` (fewer than ruleCount on a partial sync). */
+  rulesWritten: number;
+  /** Rules of every per-service nat chain (SVC/SVL/EXT/SEP), joined by newlines: pass back as `previous`. */
+  chainContent: Map<string, string>;
   /** Number of service ports programmed. */
   servicePorts: number;
   /** True when at least one NodePort rule was written (the proxier then enables route_localnet). */
@@ -302,6 +306,8 @@ const q = (s: string) => `"${s}"`;
  * `slices` (grouped by the `kubernetes.io/service-name` label). `staleChains` are chains written
  * by the previous sync that no longer exist; they are flushed and deleted (`-X`) in the same restore.
  * `extra` lines (e.g. `-I PREROUTING 1 …` for missing jump rules) are added at the end of each table.
+ * `previous` (the last sync's {@link GeneratedRules.chainContent}) turns on partial sync: per-service
+ * chains whose rules did not change are left out of the restore (kept as they are in the kernel).
  * Output is deterministic (services sorted by name).
  */
 export function generateRules(
@@ -310,6 +316,7 @@ export function generateRules(
   slices: ProxyEndpointSlice[],
   staleChains: { nat: string[]; filter: string[] } = { nat: [], filter: [] },
   extra: { nat: string[]; filter: string[] } = { nat: [], filter: [] },
+  previous?: ReadonlyMap<string, string>,
 ): GeneratedRules {
   const P = cfg.chainPrefix;
   const n = chainNames(P);
@@ -430,9 +437,31 @@ export function generateRules(
   const filterSet = new Set(filterChains);
   const staleNat = staleChains.nat.filter((ch) => !natSet.has(ch));
   const staleFilter = staleChains.filter.filter((ch) => !filterSet.has(ch));
+
+  // Partial sync (upstream's "only write changed service chains"): a per-service chain whose rules
+  // equal what the previous sync wrote is neither declared (which would flush it) nor rewritten.
+  const fixedNat = new Set([n.services, n.nodePorts, n.postrouting, n.markMasq]);
+  const content = new Map<string, string[]>();
+  for (const l of nat) {
+    const ch = l.slice(3, l.indexOf(' ', 3));
+    if (fixedNat.has(ch)) continue;
+    let c = content.get(ch);
+    if (!c) content.set(ch, (c = []));
+    c.push(l);
+  }
+  const chainContent = new Map<string, string>();
+  for (const ch of natSet) if (!fixedNat.has(ch)) chainContent.set(ch, (content.get(ch) ?? []).join('\n'));
+  const skip = new Set<string>();
+  if (previous) for (const [ch, text] of chainContent) if (previous.get(ch) === text) skip.add(ch);
+
   const lines: string[] = ['*nat'];
-  for (const ch of [...natSet, ...staleNat]) lines.push(`:${ch} - [0:0]`);
-  lines.push(...nat);
+  for (const ch of [...natSet, ...staleNat]) if (!skip.has(ch)) lines.push(`:${ch} - [0:0]`);
+  let rulesWritten = filter.length;
+  for (const l of nat) {
+    if (skip.size && skip.has(l.slice(3, l.indexOf(' ', 3)))) continue;
+    lines.push(l);
+    rulesWritten++;
+  }
   for (const ch of staleNat) lines.push(`-X ${ch}`);
   lines.push(...extra.nat, 'COMMIT', '*filter');
   for (const ch of [...filterSet, ...staleFilter]) lines.push(`:${ch} - [0:0]`);
@@ -444,6 +473,8 @@ export function generateRules(
     natChains: [...natSet],
     filterChains: [...filterSet],
     ruleCount: nat.length + filter.length,
+    rulesWritten,
+    chainContent,
     servicePorts: sps.length,
     hasNodePorts,
   };
