@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -114,6 +114,17 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
     await drive((ch, data) => ws.send(Buffer.concat([Buffer.from([ch]), Buffer.from(data)])), () => chunks[1]!);
     await closed;
     return { stdout: chunks[1]!, stderr: chunks[2]!, status: JSON.parse(chunks[3]!) };
+  }
+
+  /** kubectl with extra environment (e.g. KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false for the SPDY path). */
+  function kubectlEnv(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = execFile('/usr/bin/kubectl', ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(id.dataDir, 'kubectl-cache'), ...args], { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      });
+      child.stdin!.end(input ?? '');
+    });
   }
 
   before(async () => {
@@ -236,5 +247,32 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
     assert.equal(r.stderr, 'oops\n');
     assert.deepEqual(r.status.details.causes, [{ reason: 'ExitCode', message: '5' }]);
     assert.match(r.status.message, /command terminated with non-zero exit code: error executing command \[sh -c read l; echo got \$l; echo oops >&2; exit 5\], exit code 5/);
+  });
+
+  test('exec and cp over the SPDY fallback (v4.channel.k8s.io streams)', async () => {
+    const spdy = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+    const r = await kubectlEnv(['exec', '-v=7', 'web', '--', 'sh', '-c', 'echo out; echo err >&2'], spdy);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.match(r.stderr, /POST https:\/\/\S+\/api\/v1\/namespaces\/default\/pods\/web\/exec/);
+    assert.match(r.stderr, /Response Status: 101 Switching Protocols/);
+    assert.match(r.stderr, /^err$/m);
+
+    const e = await kubectlEnv(['exec', 'web', '--', 'sh', '-c', 'exit 4'], spdy);
+    assert.equal(e.code, 4);
+    assert.match(e.stderr, /command terminated with exit code 4/);
+
+    const i = await kubectlEnv(['exec', '-i', 'web', '--', 'sh', '-c', 'cat; echo done'], spdy, 'via spdy\n');
+    assert.equal(i.code, 0, i.stderr);
+    assert.equal(i.stdout, 'via spdy\ndone\n');
+
+    const src = path.join(tmp, 'spdy.txt');
+    writeFileSync(src, 'y'.repeat(100_000));
+    const cp = await kubectlEnv(['cp', src, 'default/web:/tmp/spdy.txt'], spdy);
+    assert.equal(cp.code, 0, cp.stderr);
+    const back = path.join(tmp, 'spdy-back.txt');
+    const cpBack = await kubectlEnv(['cp', 'default/web:/tmp/spdy.txt', back], spdy);
+    assert.equal(cpBack.code, 0, cpBack.stderr);
+    assert.equal(readFileSync(back, 'utf8'), 'y'.repeat(100_000));
   });
 });

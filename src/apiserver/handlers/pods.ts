@@ -13,6 +13,7 @@ import type { KubeObject } from '../../client/interface.ts';
 import type { KubeletConnection, KubeletConnections, PodLogOptions } from '../kubelet-client.ts';
 import { toStatus, writeError } from './http-util.ts';
 import { checkPortForwardPod, servePortForwardUpgrade } from './portforward.ts';
+import { serveExecSPDY } from './exec-spdy.ts';
 
 type PodLike = KubeObject & {
   spec?: { nodeName?: string; containers?: Array<{ name: string }>; initContainers?: Array<{ name: string }>; ephemeralContainers?: Array<{ name: string }> };
@@ -275,8 +276,8 @@ export function servePodPortForward(req: IncomingMessage, socket: Duplex, head: 
  * Serves a `pods/<name>/exec` (or `attach`) upgrade for `pod`, checking in upstream's order
  * (pod REST ExecLocation, then the kubelet's protocol handshake): completed pod → 400 `cannot exec
  * into a container in a completed pod; current phase is P`; container defaulting/validation (400);
- * no command → 400; no kubelet → 400; then the WebSocket channel protocol (v5/v4). A raw SPDY
- * upgrade (kubectl's fallback) gets a 400 after the same checks, so kubectl prints the real error.
+ * no command → 400; no kubelet → 400; then the WebSocket channel protocol (v5/v4), or for a raw
+ * `Upgrade: SPDY/3.1` (kubectl's fallback) the v4 stream protocol over SPDY (exec-spdy.ts).
  * `attach` is 400: the runtime has no attach socket. Throws a StatusError before writing anything.
  */
 export function servePodExecUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pod: PodLike, kubelets: KubeletConnections, wss: WebSocketServer, subresource: 'exec' | 'attach'): void {
@@ -290,6 +291,12 @@ export function servePodExecUpgrade(req: IncomingMessage, socket: Duplex, head: 
   if (q.getAll('command').length === 0) throw newBadRequest('you must specify at least 1 command');
   const kubelet = kubeletFor(kubelets, pod);
   const upgrade = String(req.headers['upgrade'] ?? '').toLowerCase();
+  if (upgrade === 'spdy/3.1') {
+    const container = defaultContainer(pod, q.get('container'));
+    const opts = { container, command: q.getAll('command'), stdin: boolQ(q, 'stdin'), stdout: boolQ(q, 'stdout'), stderr: boolQ(q, 'stderr'), tty: boolQ(q, 'tty') };
+    serveExecSPDY(req, socket, head, { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', kubelet }, opts);
+    return;
+  }
   if (upgrade !== 'websocket') throw newBadRequest(`unable to upgrade: exec over ${req.headers['upgrade'] ?? 'plain HTTP'} is not supported by this server; use a WebSocket with ${SUBPROTOCOLS.join(' or ')}`);
   if (!offersChannelProtocol(req)) throw newBadRequest(`unable to upgrade: no supported subprotocol (want ${SUBPROTOCOLS.join(' or ')})`);
   wss.handleUpgrade(req, socket, head, (ws) => {
