@@ -2,6 +2,7 @@
  * Test support: a private etcd (Debian's etcd-server 3.4, /usr/bin/etcd) on 127.0.0.1 with free
  * client and peer ports and a temp data dir, started as in RUNTIME-NOTES §B1. `stop()` (also run
  * on process exit) kills it by PID and removes the data dir. Nothing else on the host is touched.
+ * `openTestBackend()` picks SQLite or a private etcd from `SKIFF_TEST_DATASTORE`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Backend } from '../../src/storage/backend.ts';
+import { EtcdBackend } from '../../src/storage/etcd/etcd-backend.ts';
+import { SqliteBackend } from '../../src/storage/sqlite/sqlite-backend.ts';
 
 /** A running private etcd. */
 export interface TestEtcd {
@@ -142,4 +146,38 @@ export async function startEtcd(opts: { timeoutMs?: number } = {}): Promise<Test
     }
   }
   throw last instanceof Error ? last : new Error(String(last));
+}
+
+/** A backend for a test plus its cleanup (closes it and stops its private etcd, if any). */
+export interface TestBackend {
+  backend: Backend;
+  kind: 'sqlite' | 'etcd';
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Opens the store a test should run against: an EtcdBackend on a fresh private etcd when the
+ * environment has `SKIFF_TEST_DATASTORE=etcd`, else an in-memory SqliteBackend (the default). Lets
+ * any API test run against both backends (`SKIFF_TEST_DATASTORE=etcd npm test`) without change.
+ */
+export async function openTestBackend(): Promise<TestBackend> {
+  if (process.env.SKIFF_TEST_DATASTORE === 'etcd') {
+    const etcd = await startEtcd();
+    try {
+      const backend = await EtcdBackend.connect({ endpoints: [etcd.endpoint] });
+      return {
+        backend,
+        kind: 'etcd',
+        cleanup: async () => {
+          await backend.close();
+          await etcd.stop();
+        },
+      };
+    } catch (err) {
+      await etcd.stop();
+      throw err;
+    }
+  }
+  const backend = SqliteBackend.open(':memory:');
+  return { backend, kind: 'sqlite', cleanup: () => backend.close() };
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { runBackendConformance } from '../conformance.ts';
 import { EtcdBackend, prefixRangeEnd, mapEtcdError } from './etcd-backend.ts';
 import { StorageError, type WatchEvent } from '../backend.ts';
-import { startEtcd, type TestEtcd } from '../../../test/support/etcd.ts';
+import { startEtcd, openTestBackend, type TestEtcd } from '../../../test/support/etcd.ts';
 
 /** A fresh etcd + connected backend; the next one is started in the background to save time. */
 let spare: Promise<TestEtcd> | undefined;
@@ -138,6 +138,29 @@ describe('etcd backend specifics', () => {
     } finally {
       await b.close();
       await etcd.stop();
+    }
+  });
+
+  test('openTestBackend follows SKIFF_TEST_DATASTORE (etcd) and defaults to SQLite', async () => {
+    const saved = process.env.SKIFF_TEST_DATASTORE;
+    try {
+      delete process.env.SKIFF_TEST_DATASTORE;
+      const s = await openTestBackend();
+      assert.equal(s.kind, 'sqlite');
+      await s.cleanup();
+      process.env.SKIFF_TEST_DATASTORE = 'etcd';
+      const e = await openTestBackend();
+      try {
+        assert.equal(e.kind, 'etcd');
+        assert.ok(e.backend instanceof EtcdBackend);
+        const kv = await e.backend.create('/registry/namespaces/default', '{}');
+        assert.equal(await e.backend.currentRevision(), kv.modRevision);
+      } finally {
+        await e.cleanup();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.SKIFF_TEST_DATASTORE;
+      else process.env.SKIFF_TEST_DATASTORE = saved;
     }
   });
 
