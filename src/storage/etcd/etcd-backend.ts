@@ -333,7 +333,8 @@ export class EtcdBackend implements Backend {
         await this.call(() => this.client.kv.range({ key: Buffer.from([0]), revision: afterRevision, count_only: true }));
       } catch (err) {
         if (err instanceof StorageError && err.code === 'Compacted') {
-          void this.probeCompactRevision(true);
+          // Learn the exact compact revision in the background (for compactRevision()).
+          this.probeCompactRevision(true).catch(() => undefined);
           throw this.compactedError(afterRevision);
         }
         if (!(err instanceof StorageError && err.code === 'FutureRevision')) throw err;
