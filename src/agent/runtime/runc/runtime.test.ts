@@ -214,6 +214,28 @@ describe('RuncRuntime (real runc + conmon + CNI)', () => {
     assert.deepEqual(await rt.listContainers({ podSandboxId: sb }), []);
   });
 
+  test('container states agree with `runc state`: created → running → stopped (init killed behind runc)', async () => {
+    const sbc = sandboxConfig('states');
+    const sb = await rt.runPodSandbox(sbc);
+    const c = await rt.createContainer(sb, containerConfig('box', ['sleep', '3600']), sbc);
+    const runcState = () => JSON.parse(execFileSync('runc', ['--root', join(base, 'runc'), 'state', c]).toString()) as { status: string; pid: number };
+    const listed = async () => (await rt.listContainers({ podSandboxId: sb })).map((x) => x.state);
+    assert.equal(runcState().status, 'created');
+    assert.equal((await rt.containerStatus(c)).state, 'CONTAINER_CREATED');
+    assert.deepEqual(await listed(), ['CONTAINER_CREATED']);
+    await rt.startContainer(c);
+    assert.equal(runcState().status, 'running');
+    assert.equal((await rt.containerStatus(c)).state, 'CONTAINER_RUNNING');
+    assert.deepEqual(await listed(), ['CONTAINER_RUNNING']);
+    // SIGKILL the init process behind runc's back: runc reports stopped, conmon records 137.
+    process.kill(runcState().pid, 'SIGKILL');
+    const s = await waitState(c, 'CONTAINER_EXITED');
+    assert.equal(s.exitCode, 137);
+    assert.equal(runcState().status, 'stopped');
+    assert.deepEqual(await listed(), ['CONTAINER_EXITED']);
+    await rt.removePodSandbox(sb);
+  });
+
   test('exit codes are collected: 3 → Error, 0 → Completed; logs land in CRI format', async () => {
     const sbc = sandboxConfig('exits');
     const sb = await rt.runPodSandbox(sbc);

@@ -40,7 +40,7 @@ import type {
   RuntimeService,
 } from '../types.ts';
 import { oomKilled, removeCgroupTree } from './cgroups.ts';
-import type { ImageResolver } from './image-resolver.ts';
+import type { ImageResolver, ResolvedImage } from './image-resolver.ts';
 import { buildSpec, containerArgs, containerEnv, resolveUser } from './spec.ts';
 
 /** Options of {@link RuncRuntime}. */
@@ -149,6 +149,24 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * State letter (field 3) and start time in clock ticks since boot (field 22, as a decimal string)
+ * of `pid` from /proc/<pid>/stat; undefined when there is no such process.
+ */
+function procStat(pid: number): { state: string; startTime: string } | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may contain spaces or ')'.
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  if (f.length < 20) return undefined;
+  return { state: f[0], startTime: f[19] };
+}
+
 /** Mount points (from /proc/self/mountinfo) at or under `dir`, deepest first. */
 async function mountsUnder(dir: string): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
@@ -222,7 +240,7 @@ export class RuncRuntime implements RuntimeService {
   // ---------------------------------------------------------------- sandboxes
 
   /**
-   * Creates the pod netns, runs CNI ADD (lo, then eth0 with hostPort mappings) and writes the pod's
+   * Creates the pod netns, runs CNI ADD (lo and eth0 with hostPort mappings, concurrently) and writes the pod's
    * hosts/resolv.conf/hostname files. Returns the new sandbox id (64 hex). On failure everything made is undone.
    */
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
@@ -242,8 +260,10 @@ export class RuncRuntime implements RuntimeService {
     await writeJsonAtomic(join(dir, 'sandbox.json'), rec);
     try {
       await createNetns(nsName);
-      await this.cniRunner.addNetworkList(this.loopback, { containerId: id, netns: rec.netnsPath, ifName: 'lo' });
-      const result = await this.cniRunner.addNetworkList(this.network, {
+      // lo and eth0 are independent attachments in the same netns: add them concurrently (as
+      // containerd's go-cni attaches networks), and wait for both before judging the outcome.
+      const lo = this.cniRunner.addNetworkList(this.loopback, { containerId: id, netns: rec.netnsPath, ifName: 'lo' });
+      const eth0 = this.cniRunner.addNetworkList(this.network, {
         containerId: id,
         netns: rec.netnsPath,
         ifName: 'eth0',
@@ -263,11 +283,16 @@ export class RuncRuntime implements RuntimeService {
           })),
         },
       });
-      rec.ip = resultIPv4(result, 'eth0');
+      const [loRes, eth0Res] = await Promise.allSettled([lo, eth0]);
+      if (loRes.status === 'rejected') throw loRes.reason;
+      if (eth0Res.status === 'rejected') throw eth0Res.reason;
+      rec.ip = resultIPv4(eth0Res.value, 'eth0');
       const hostname = config.hostname || config.metadata.name;
-      await writeFile(join(dir, 'hostname'), `${hostname}\n`);
-      await writeFile(join(dir, 'hosts'), hostsFile(rec.ip, hostname));
-      await writeFile(join(dir, 'resolv.conf'), await resolvConf(config.dnsConfig));
+      await Promise.all([
+        writeFile(join(dir, 'hostname'), `${hostname}\n`),
+        writeFile(join(dir, 'hosts'), hostsFile(rec.ip, hostname)),
+        resolvConf(config.dnsConfig).then((text) => writeFile(join(dir, 'resolv.conf'), text)),
+      ]);
       rec.state = 'ready';
       await writeJsonAtomic(join(dir, 'sandbox.json'), rec);
       return id;
@@ -371,10 +396,8 @@ export class RuncRuntime implements RuntimeService {
     const rootfs = join(dir, 'rootfs');
     const cgroupsPath = `${sb.podCgroup}/${id}`;
     const hostname = sandboxConfig.hostname || sb.config.hostname || sb.config.metadata.name;
-    await mkdir(join(dir, 'upper'), { recursive: true });
-    await mkdir(join(dir, 'work'), { recursive: true });
-    await mkdir(join(dir, 'exit'), { recursive: true });
-    await mkdir(rootfs, { recursive: true });
+    await mkdir(dir, { recursive: true });
+    await Promise.all(['upper', 'work', 'exit', 'rootfs'].map((d) => mkdir(join(dir, d))));
     const rec: ContainerRecord = {
       id,
       sandboxId: podSandboxId,
@@ -392,38 +415,59 @@ export class RuncRuntime implements RuntimeService {
     };
     await writeJsonAtomic(join(dir, 'container.json'), rec);
     try {
-      await runOk('mount', [
+      // The overlay mount (a mount(8) process) runs while the OCI spec is prepared; both settle
+      // before anything is judged, so a failure never leaves a mount behind a removed bundle.
+      const mounted = runOk('mount', [
         '-t', 'overlay', 'overlay', '-o',
         `lowerdir=${image.rootfs},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`,
         rootfs,
       ]);
-      const sc = config.linux?.securityContext;
-      const user = await resolveUser(image.rootfs, image.config.User, sc?.runAsUser, sc?.runAsGroup);
-      const sbDir = this.sandboxDir(podSandboxId);
-      const spec = buildSpec({
-        args: containerArgs(image.config, config.command, config.args),
-        env: containerEnv(image.config, hostname, config.envs),
-        cwd: config.workingDir || image.config.WorkingDir || '/',
-        uid: user.uid,
-        gid: user.gid,
-        hostname,
-        rootfs,
-        netnsPath: sb.netnsPath,
-        cgroupsPath,
-        etcFiles: { hosts: join(sbDir, 'hosts'), resolvConf: join(sbDir, 'resolv.conf'), hostname: join(sbDir, 'hostname') },
-        mounts: config.mounts,
-        resources: config.linux?.resources,
-        privileged: sc?.privileged,
-        readOnlyRootfs: sc?.readOnlyRootfs,
-      });
-      await writeFile(join(dir, 'config.json'), JSON.stringify(spec, null, 1));
-      await mkdir(dirname(config.logPath), { recursive: true });
+      const prepared = this.writeBundleConfig(podSandboxId, sb, config, image, hostname, rootfs, cgroupsPath, dir);
+      const [m, p] = await Promise.allSettled([mounted, prepared]);
+      if (m.status === 'rejected') throw m.reason;
+      if (p.status === 'rejected') throw p.reason;
       await this.spawnConmon(rec, dir);
       return id;
     } catch (e) {
       await this.removeContainer(id).catch(() => {});
       throw e;
     }
+  }
+
+  /** Writes `<dir>/config.json` (the OCI spec) and creates the log directory. Throws on an unresolvable user. */
+  private async writeBundleConfig(
+    podSandboxId: string,
+    sb: SandboxRecord,
+    config: ContainerConfig,
+    image: ResolvedImage,
+    hostname: string,
+    rootfs: string,
+    cgroupsPath: string,
+    dir: string,
+  ): Promise<void> {
+    const sc = config.linux?.securityContext;
+    const user = await resolveUser(image.rootfs, image.config.User, sc?.runAsUser, sc?.runAsGroup);
+    const sbDir = this.sandboxDir(podSandboxId);
+    const spec = buildSpec({
+      args: containerArgs(image.config, config.command, config.args),
+      env: containerEnv(image.config, hostname, config.envs),
+      cwd: config.workingDir || image.config.WorkingDir || '/',
+      uid: user.uid,
+      gid: user.gid,
+      hostname,
+      rootfs,
+      netnsPath: sb.netnsPath,
+      cgroupsPath,
+      etcFiles: { hosts: join(sbDir, 'hosts'), resolvConf: join(sbDir, 'resolv.conf'), hostname: join(sbDir, 'hostname') },
+      mounts: config.mounts,
+      resources: config.linux?.resources,
+      privileged: sc?.privileged,
+      readOnlyRootfs: sc?.readOnlyRootfs,
+    });
+    await Promise.all([
+      writeFile(join(dir, 'config.json'), JSON.stringify(spec, null, 1)),
+      mkdir(dirname(config.logPath), { recursive: true }),
+    ]);
   }
 
   /**
@@ -488,7 +532,47 @@ export class RuncRuntime implements RuntimeService {
     return out;
   }
 
+  /**
+   * The container's runc state, computed from runc's own state directory the way `runc state` does
+   * (libcontainer runType), without spawning runc: none when `<runcRoot>/<id>/state.json` is missing;
+   * `stopped` when the init process (`init_process_pid`) is gone, a zombie, or a different process
+   * (start time ≠ `init_process_start`); `created` while runc's `exec.fifo` exists (removed by
+   * `runc start`); `running` otherwise (a frozen container also counts as running, as CRI maps
+   * paused to CONTAINER_RUNNING). Falls back to `runc state` when state.json is unreadable.
+   */
   private async runcState(id: string): Promise<RuncState | undefined> {
+    if (!/^[0-9a-f]+$/.test(id)) return undefined;
+    const dir = join(this.opts.runcRoot, id);
+    let text: string;
+    try {
+      text = await readFile(join(dir, 'state.json'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return this.runcStateExec(id);
+    }
+    let st: { init_process_pid?: unknown; init_process_start?: unknown };
+    try {
+      st = JSON.parse(text) as typeof st;
+    } catch {
+      // runc rewrites state.json atomically; an unparseable file is not ours to interpret.
+      return this.runcStateExec(id);
+    }
+    const pid = st.init_process_pid;
+    const start = st.init_process_start;
+    if (typeof pid !== 'number' || (typeof start !== 'number' && typeof start !== 'string')) return this.runcStateExec(id);
+    const proc = procStat(pid);
+    if (!proc || proc.state === 'Z' || proc.state === 'X' || proc.state === 'x' || proc.startTime !== String(start)) {
+      return { id, pid: 0, status: 'stopped' };
+    }
+    const created = await stat(join(dir, 'exec.fifo')).then(
+      () => true,
+      () => false,
+    );
+    return { id, pid, status: created ? 'created' : 'running' };
+  }
+
+  /** `runc state <id>` (spawns runc); undefined when runc does not know the container. */
+  private async runcStateExec(id: string): Promise<RuncState | undefined> {
     const r = await run(this.runc, this.runcArgs('state', id));
     if (r.code !== 0) return undefined;
     return JSON.parse(r.stdout) as RuncState;
@@ -515,11 +599,11 @@ export class RuncRuntime implements RuntimeService {
     }
   }
 
-  private async status(rec: ContainerRecord, rs?: RuncState | null): Promise<ContainerStatus> {
+  private async status(rec: ContainerRecord): Promise<ContainerStatus> {
     let state: ContainerState;
     let exit = rec.exit;
     if (!exit) {
-      const runcState = rs === null ? undefined : (rs ?? (await this.runcState(rec.id)));
+      const runcState = await this.runcState(rec.id);
       let ef = await this.exitFile(rec.id);
       const running = ['created', 'creating', 'running', 'paused'].includes(runcState?.status ?? '');
       if (!ef && !running && (rec.startedAt > 0 || runcState)) {
@@ -580,9 +664,7 @@ export class RuncRuntime implements RuntimeService {
     const recs = (await this.containerRecords()).filter(
       (r) => (!filter?.podSandboxId || r.sandboxId === filter.podSandboxId) && matchLabels(r.labels, filter?.labelSelector),
     );
-    const states = await this.runcList();
-    const out: ContainerStatus[] = [];
-    for (const r of recs) out.push(await this.status(r, states.get(r.id) ?? null));
+    const out = await Promise.all(recs.map((r) => this.status(r)));
     return out.sort((a, b) => a.createdAt - b.createdAt);
   }
 
