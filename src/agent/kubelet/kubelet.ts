@@ -33,7 +33,7 @@ import { getNodeInternalIP } from './node-status.ts';
 import { SourceApiserver } from './pod-source.ts';
 import { ProbeManager } from './prober/prober-manager.ts';
 import { KubeletServer } from './server.ts';
-import { containersByName, generateAPIPodStatus } from './status/generate.ts';
+import { canonicalJSON, containersByName, generateAPIPodStatus } from './status/generate.ts';
 import { StatusManager } from './status/status-manager.ts';
 import { VolumeError, VolumeManager } from './volumes.ts';
 
@@ -220,6 +220,9 @@ export class Kubelet {
     const uid = pod.metadata!.uid!;
     this.statusManager.observe(pod);
     let st = this.pods.get(uid);
+    // The echo of our own status write changes nothing the kubelet acts on (upstream's config
+    // source treats a status-only change as a reconcile, not a sync): record it, do not re-sync.
+    const echo = !!st && !st.deleted && this.statusManager.isOwnStatus(pod) && !podsDifferSemantically(st.pod, pod);
     if (!st) {
       st = { uid, pod, deleted: false, working: false, pending: false, finished: false, terminal: false, lastSyncEnd: 0 };
       this.pods.set(uid, st);
@@ -227,7 +230,7 @@ export class Kubelet {
     st.pod = pod;
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') st.terminal = true;
     if (pod.status?.phase === 'Failed' && pod.status.reason === 'DeadlineExceeded') st.deadlineExceeded = true;
-    this.updatePod(uid);
+    if (!echo) this.updatePod(uid);
   }
 
   private handlePodDelete(pod: Pod): void {
@@ -551,6 +554,22 @@ export class Kubelet {
       }
     }
   }
+}
+
+/**
+ * Whether two versions of a pod differ in what the kubelet acts on: spec, labels, annotations,
+ * deletionTimestamp, deletionGracePeriodSeconds (pkg/kubelet/config/config.go podsDifferSemantically).
+ */
+export function podsDifferSemantically(existing: Pod, ref: Pod): boolean {
+  const pick = (p: Pod) =>
+    canonicalJSON([
+      p.spec ?? null,
+      p.metadata?.labels ?? {},
+      p.metadata?.annotations ?? {},
+      p.metadata?.deletionTimestamp ?? null,
+      p.metadata?.deletionGracePeriodSeconds ?? null,
+    ]);
+  return pick(existing) !== pick(ref);
 }
 
 function relistSignature(rs: RuntimePodStatus): string {

@@ -280,7 +280,9 @@ export class KubeGenericRuntimeManager {
       }
       await start(c, false);
     }
-    if (this.mutations !== m0) await this.pruneExited((await this.getPodStatus(uid)).containers, pod);
+    // A sync adds at most one run per container name, so pruning (keep the newest two runs) can
+    // only find something when a name already had two runs before it; skip the re-read otherwise.
+    if (this.mutations !== m0 && hasRepeatedName(st.containers)) await this.pruneExited((await this.getPodStatus(uid)).containers, pod);
     return { requeueAfterMs: requeue, terminal: false };
   }
 
@@ -460,4 +462,14 @@ export class KubeGenericRuntimeManager {
     this.d.crashLoopBackOff.resetPrefix(`${uid}/`);
     this.d.imageManager.forgetPod(uid);
   }
+}
+
+/** Whether two or more of `containers` share a container name (metadata.name). */
+function hasRepeatedName(containers: ContainerStatus[]): boolean {
+  const seen = new Set<string>();
+  for (const c of containers) {
+    if (seen.has(c.metadata.name)) return true;
+    seen.add(c.metadata.name);
+  }
+  return false;
 }

@@ -76,7 +76,8 @@ function containerStatus(input: PodStatusInput, spec: Container, defaultWaiting:
     lastState: {},
     ready: false,
     restartCount: latest ? restartCountOf(latest) : 0,
-    image: spec.image ?? '',
+    // The image the container runs (upstream convertContainerStatus: cs.Image); the spec's while none exists.
+    image: latest?.image || spec.image || '',
     imageID: latest?.imageRef ?? '',
     started: false,
   };

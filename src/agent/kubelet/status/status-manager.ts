@@ -15,6 +15,8 @@ import { canonicalJSON } from './generate.ts';
 export class StatusManager {
   /** uid → newest pod object seen (from the source or from our own writes). */
   private readonly latest = new Map<string, Pod>();
+  /** uid → canonical JSON of the status we last sent (set before the write, so an early watch echo matches too). */
+  private readonly written = new Map<string, string>();
 
   constructor(private readonly client: Client) {}
 
@@ -30,9 +32,19 @@ export class StatusManager {
     return this.latest.get(uid);
   }
 
+  /**
+   * Whether `pod.status` is exactly the status this manager last wrote for the pod, e.g. the watch
+   * echo of that write (which may arrive before the write's response), so it carries nothing new.
+   */
+  isOwnStatus(pod: Pod): boolean {
+    const w = this.written.get(pod.metadata!.uid!);
+    return w !== undefined && w === canonicalJSON(pod.status ?? {});
+  }
+
   /** Forgets `uid`. */
   forget(uid: string): void {
     this.latest.delete(uid);
+    this.written.delete(uid);
   }
 
   /**
@@ -46,10 +58,12 @@ export class StatusManager {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (canonicalJSON(cur.status ?? {}) === canonicalJSON(status)) return cur;
       try {
+        this.written.set(uid, canonicalJSON(status));
         const next = await this.client.update<Pod & KubeObject>(GVR.pods, cur.metadata!.namespace!, { ...(cur as KubeObject), status } as Pod & KubeObject, {
           subresource: 'status',
         });
         this.observe(next as Pod);
+        this.written.set(uid, canonicalJSON((next as Pod).status ?? {}));
         return next as Pod;
       } catch (e) {
         if (isNotFound(e)) return undefined;
