@@ -8,7 +8,9 @@
  *   CNI ADD (loopback, bridge + host-local), overlay mount, config.json, `runc create` + `runc start`.
  *   Time until `runc start` returns.
  *
- * Prints one JSON object: {pods, skiff:{p50Ms,p99Ms,meanMs}, floor:{…}, ratioP50}. Goal: ratioP50 ≤ 2.
+ * Prints one JSON object: {pods, skiff:{p50Ms,p99Ms,meanMs,phases:{createToBound,boundToRunning}}, floor:{…},
+ * ratioP50}. Goal: ratioP50 ≤ 2. `createToBound` ends at the first watch event carrying spec.nodeName
+ * (scheduler + binding), `boundToRunning` is the rest (kubelet + runtime + status write).
  * Usage: `npm run bench` (root; builds the example image if needed). Cleans up everything it made.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -38,6 +40,12 @@ const summary = (xs: number[]) => ({
   meanMs: Math.round(xs.reduce((a, b) => a + b, 0) / xs.length),
   samplesMs: xs.map((x) => Math.round(x)),
 });
+
+/** A summary without its samples (for the per-phase breakdown). */
+function withoutSamples(s: ReturnType<typeof summary>): Omit<ReturnType<typeof summary>, 'samplesMs'> {
+  const { samplesMs: _drop, ...rest } = s;
+  return rest;
+}
 
 interface Api {
   request(method: string, p: string, body?: unknown): Promise<any>;
@@ -84,12 +92,14 @@ function apiFromKubeconfig(file: string): Api {
   };
 }
 
-async function benchSkiff(): Promise<number[]> {
+/** Skiff samples (ms, create → Running) and their split at the bind (first watch event with spec.nodeName). */
+async function benchSkiff(): Promise<{ samples: number[]; phases: Record<string, ReturnType<typeof summary>> }> {
   const { archive } = buildWebImages();
   const id = newRunIdentity();
   const cluster = await startCluster(id, { extraArgs: ['--import-images', archive] });
   const api = apiFromKubeconfig(cluster.kubeconfig);
   const running = new Map<string, number>();
+  const bound = new Map<string, number>();
   const waiters = new Map<string, () => void>();
   try {
     // Wait for the node to be Ready so the first sample does not include node start-up.
@@ -101,12 +111,15 @@ async function benchSkiff(): Promise<number[]> {
     const list = await api.request('GET', '/api/v1/namespaces/default/pods');
     const stop = api.watch(`/api/v1/namespaces/default/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}`, (e) => {
       const name = e.object?.metadata?.name;
+      if (name && e.object.spec?.nodeName && !bound.has(name)) bound.set(name, performance.now());
       if (name && e.object.status?.phase === 'Running' && !running.has(name)) {
         running.set(name, performance.now());
         waiters.get(name)?.();
       }
     });
     const samples: number[] = [];
+    const toBound: number[] = [];
+    const boundToRunning: number[] = [];
     try {
       for (let i = 0; i < N; i++) {
         const name = `bench-${i}`;
@@ -120,11 +133,14 @@ async function benchSkiff(): Promise<number[]> {
         });
         await done;
         samples.push(running.get(name)! - t0);
+        const b = bound.get(name) ?? running.get(name)!;
+        toBound.push(b - t0);
+        boundToRunning.push(running.get(name)! - b);
       }
     } finally {
       stop();
     }
-    return samples;
+    return { samples, phases: { createToBound: summary(toBound), boundToRunning: summary(boundToRunning) } };
   } finally {
     await cluster.stop();
     removeRunDir(id);
@@ -198,6 +214,13 @@ async function benchFloor(): Promise<number[]> {
 }
 
 const floor = await benchFloor();
-const skiff = await benchSkiff();
-const result = { bench: 'pod-start', pods: N, image: IMAGE, skiff: summary(skiff), floor: summary(floor), ratioP50: Number((percentile(skiff, 50) / percentile(floor, 50)).toFixed(2)) };
+const { samples: skiff, phases } = await benchSkiff();
+const result = {
+  bench: 'pod-start',
+  pods: N,
+  image: IMAGE,
+  skiff: { ...summary(skiff), phases: { createToBound: withoutSamples(phases.createToBound), boundToRunning: withoutSamples(phases.boundToRunning) } },
+  floor: summary(floor),
+  ratioP50: Number((percentile(skiff, 50) / percentile(floor, 50)).toFixed(2)),
+};
 process.stdout.write(`${JSON.stringify(result)}\n`);
