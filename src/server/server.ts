@@ -25,6 +25,7 @@ import { ensureSystemNamespaces } from '../controllers/namespace/bootstrap.ts';
 import { startControllers } from '../controllers/manager.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { startAgent } from '../agent/agent.ts';
+import { defaultAdvertiseAddress, ensureKubernetesService } from '../apiserver/registry/service/kubernetes-service.ts';
 import { createLogger } from './log.ts';
 import { dataPaths } from './paths.ts';
 
@@ -119,6 +120,11 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     // 3. controllers and scheduler (in-process client: same pipeline, no HTTP)
     const client = api.inProcessClient();
     await ensureSystemNamespaces(client);
+    // default/kubernetes: first address of the service CIDR, https 443 → this apiserver (upstream's bootstrap controller).
+    const advertiseAddress = opts.bindAddress === '0.0.0.0' ? defaultAdvertiseAddress() : opts.bindAddress.startsWith('127.') ? undefined : opts.bindAddress;
+    await ensureKubernetesService(client, { serviceCIDR: opts.serviceCIDR, port: Number(new URL(serverURL).port), advertiseAddress }).catch((err: unknown) =>
+      log.warn({ err: (err as Error).message }, 'kubernetes Service not created'),
+    );
     const controllersAbort = new AbortController();
     stops.push(() => controllersAbort.abort());
     const controllers = startControllers(client, controllersAbort.signal, {

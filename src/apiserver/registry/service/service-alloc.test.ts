@@ -159,3 +159,19 @@ test('allocations survive a new APIServer over the same store', async () => {
     await api2.stop();
   }
 });
+
+test('default/kubernetes: first IP of the CIDR, https 443 → the apiserver port, endpoints at the advertised address; idempotent', async () => {
+  const { ensureKubernetesService } = await import('./kubernetes-service.ts');
+  for (let i = 0; i < 2; i++) await ensureKubernetesService(c, { serviceCIDR: '10.96.0.0/16', port: 6443, advertiseAddress: '192.0.2.10' });
+  const s = await c.get<any>(GVR.services, 'default', 'kubernetes');
+  assert.equal(s.spec.clusterIP, '10.96.0.1');
+  assert.deepEqual(s.spec.ports, [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }]);
+  assert.deepEqual(s.metadata.labels, { component: 'apiserver', provider: 'kubernetes' });
+  assert.equal(s.spec.selector, undefined);
+  const ep = await c.get<any>(GVR.endpoints, 'default', 'kubernetes');
+  assert.deepEqual(ep.subsets, [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }]);
+  const slice = await c.get<any>(GVR.endpointslices, 'default', 'kubernetes');
+  assert.equal(slice.addressType, 'IPv4');
+  assert.deepEqual(slice.endpoints, [{ addresses: ['192.0.2.10'], conditions: { ready: true } }]);
+  assert.deepEqual(slice.metadata.labels, { 'kubernetes.io/service-name': 'kubernetes' });
+});
