@@ -166,8 +166,15 @@ export function serveExecSPDY(req: IncomingMessage, socket: Duplex, head: Buffer
     }
     done = true;
     wake?.();
-    for (const s of [stdout, stderr]) if (s && !s.destroyed && !s.writableEnded) s.end();
-    if (!errorStream.destroyed) errorStream.end(JSON.stringify(execResultStatus(result, opts.command)));
+    // FIN every output stream (after its pending DATA) before going away.
+    const finish = (s: SpdyStream | undefined, last?: string) =>
+      new Promise<void>((resolve) => {
+        if (!s || s.destroyed || s.writableFinished) return resolve();
+        s.once('finish', resolve);
+        s.once('close', resolve);
+        if (!s.writableEnded) s.end(last);
+      });
+    await Promise.all([finish(stdout), finish(stderr), finish(errorStream, JSON.stringify(execResultStatus(result, opts.command)))]);
     await session.goAway();
     session.close();
   }

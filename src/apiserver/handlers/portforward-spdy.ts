@@ -261,6 +261,7 @@ export class SpdySession extends EventEmitter {
     conn.on('end', () => this.inbound.finally(() => this.close()));
     conn.on('close', () => this.inbound.finally(() => this.close()));
     conn.on('error', () => this.close());
+    conn.resume(); // a caller may have paused it (e.g. after reading an HTTP head)
   }
 
   /** Number of open streams. */
@@ -422,10 +423,12 @@ export class SpdySession extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     for (const s of [...this.streams.values()]) {
-      s.wasReset = true;
+      // A stream the peer already finished keeps its buffered data readable to the end.
+      const finished = s.remoteClosed;
+      s.wasReset = !finished;
       s.localClosed = true;
       s.remoteClosed = true;
-      s.destroy();
+      if (!finished) s.destroy();
     }
     this.streams.clear();
     this.deflate.close();

@@ -1,0 +1,132 @@
+/**
+ * exec over raw SPDY (v4.channel.k8s.io streams, kubelet remotecommand semantics) with a fake
+ * kubelet: protocol negotiation, stdin FIN → EOF, stdout/stderr, the error stream's Status,
+ * resize JSON on the resize stream.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { Duplex, PassThrough } from 'node:stream';
+import type { ExecStreams, KubeletConnection, PodExecOptions } from '../kubelet-client.ts';
+import { SpdySession } from './portforward-spdy.ts';
+import { negotiateExecProtocol, serveExecSPDY } from './exec-spdy.ts';
+
+function duplexPair(): [Duplex, Duplex] {
+  const ab = new PassThrough();
+  const ba = new PassThrough();
+  const mk = (writeTo: PassThrough) =>
+    new Duplex({
+      read() {},
+      write(chunk, _e, cb) {
+        writeTo.write(chunk, cb);
+      },
+      final(cb) {
+        writeTo.end();
+        cb();
+      },
+    });
+  const a = mk(ab);
+  const b = mk(ba);
+  ba.on('data', (d) => a.push(d));
+  ba.on('end', () => a.push(null));
+  ab.on('data', (d) => b.push(d));
+  ab.on('end', () => b.push(null));
+  return [a, b];
+}
+
+function readAll(s: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    s.on('data', (d: Buffer) => (out += d.toString()));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
+const req = (protocols: string) => ({ headers: { 'x-stream-protocol-version': protocols } }) as unknown as IncomingMessage;
+
+/** Runs serveExecSPDY on one end of a pipe; returns the 101 head and a client session on the other end. */
+async function upgrade(kubelet: KubeletConnection, opts: PodExecOptions): Promise<{ head: string; client: SpdySession }> {
+  const [a, b] = duplexPair();
+  serveExecSPDY(req('v5.channel.k8s.io, v4.channel.k8s.io, v3.channel.k8s.io'), b, Buffer.alloc(0), { namespace: 'ns', name: 'p', uid: 'u', kubelet }, opts);
+  const head = await new Promise<string>((resolve) => {
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const i = buf.indexOf('\r\n\r\n');
+      if (i < 0) return;
+      a.off('data', onData);
+      a.pause();
+      if (buf.length > i + 4) a.unshift(buf.subarray(i + 4));
+      resolve(buf.subarray(0, i).toString());
+    };
+    a.on('data', onData);
+  });
+  return { head, client: new SpdySession(a, false) };
+}
+
+describe('exec over SPDY', () => {
+  test('protocol negotiation follows the client order among supported protocols', () => {
+    assert.equal(negotiateExecProtocol(req('v5.channel.k8s.io, v4.channel.k8s.io, v3.channel.k8s.io')), 'v4.channel.k8s.io');
+    assert.throws(() => negotiateExecProtocol(req('channel.k8s.io')), (e: { code: number; message: string }) => e.code === 403 && /unable to negotiate protocol: client supports \[channel.k8s.io\], server accepts \[v4.channel.k8s.io\]/.test(e.message));
+  });
+
+  test('stdin, stdout, stderr and a non-zero exit code', async () => {
+    const kubelet: KubeletConnection = {
+      getContainerLogs: async () => undefined,
+      portForward: async () => {
+        throw new Error('unused');
+      },
+      exec: async (_ns, _p, _u, o: PodExecOptions, s: ExecStreams) => {
+        assert.deepEqual(o.command, ['sh', '-c', 'x']);
+        const input = await readAll(s.stdin!);
+        s.stdout!.write(input.toUpperCase());
+        s.stderr!.write('warn');
+        return 3;
+      },
+    };
+    const { head, client } = await upgrade(kubelet, { container: 'c', command: ['sh', '-c', 'x'], stdin: true, stdout: true, stderr: true, tty: false });
+    assert.match(head, /^HTTP\/1.1 101 Switching Protocols/);
+    assert.match(head, /X-Stream-Protocol-Version: v4.channel.k8s.io/);
+    const error = await client.openStream({ streamType: 'error' });
+    error.end();
+    const stdin = await client.openStream({ streamType: 'stdin' });
+    const stdout = await client.openStream({ streamType: 'stdout' });
+    const stderr = await client.openStream({ streamType: 'stderr' });
+    stdin.end('hello');
+    const [out, err, status] = await Promise.all([readAll(stdout), readAll(stderr), readAll(error)]);
+    assert.equal(out, 'HELLO');
+    assert.equal(err, 'warn');
+    const st = JSON.parse(status);
+    assert.equal(st.status, 'Failure');
+    assert.equal(st.reason, 'NonZeroExitCode');
+    assert.deepEqual(st.details.causes, [{ reason: 'ExitCode', message: '3' }]);
+    await new Promise((r) => (client.closed ? r(undefined) : client.once('close', r)));
+  });
+
+  test('tty: resize objects reach the kubelet; success status', async () => {
+    const kubelet: KubeletConnection = {
+      getContainerLogs: async () => undefined,
+      portForward: async () => {
+        throw new Error('unused');
+      },
+      exec: async (_ns, _p, _u, o: PodExecOptions, s: ExecStreams) => {
+        assert.equal(o.tty, true);
+        for await (const size of s.resize!) {
+          s.stdout!.write(`${size.width}x${size.height}`);
+          break;
+        }
+        return 0;
+      },
+    };
+    const { client } = await upgrade(kubelet, { container: 'c', command: ['sh'], stdin: false, stdout: true, stderr: false, tty: true });
+    const error = await client.openStream({ streamType: 'error' });
+    error.end();
+    const stdout = await client.openStream({ streamType: 'stdout' });
+    const resize = await client.openStream({ streamType: 'resize' });
+    resize.write('{"Width":120,"Height":40}\n');
+    const [out, status] = await Promise.all([readAll(stdout), readAll(error)]);
+    assert.equal(out, '120x40');
+    assert.deepEqual(JSON.parse(status), { metadata: {}, status: 'Success' });
+  });
+});
