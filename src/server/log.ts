@@ -8,5 +8,5 @@ export type { Logger };
 
 /** A pino logger at `level` (trace|debug|info|warn|error) writing JSON lines to stderr. */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { component: 'skiff' } }, pino.destination(2));
+  return pino({ level, base: { pid: process.pid } }, pino.destination(2));
 }

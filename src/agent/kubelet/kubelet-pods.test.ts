@@ -8,8 +8,9 @@ import { expand, getPodDNS, parseResolvConf, podHostnameAndDomain } from './kube
 import { quantityBytes, quantityMillis } from './volumes.ts';
 import { defaultPullPolicy } from './images.ts';
 import { Backoff, formatGoDuration } from './backoff.ts';
+import { loadCases } from '../../machinery/testdata.ts';
 
-const cases = JSON.parse(readFileSync('/work/shared/cases/quantities.json', 'utf8')).cases as { kind: string; input: string; method: string; expected: number; id: string }[];
+const cases = loadCases<{ kind: string; input: string; method: string; expected: number; id: string }>('quantities.json').cases;
 
 describe('kubelet helpers', () => {
   test('quantities: Value / MilliValue (shared/cases/quantities.json intValue)', () => {

@@ -25,7 +25,9 @@ function row(ri: ResourceInfo, obj: KubeObject, now: number, includeObject: stri
     cells = ri.table.columns.map((c, i) => (i === 0 ? obj.metadata?.name ?? '' : c.type === 'integer' ? 0 : '<unknown>'));
   }
   const r: Record<string, unknown> = { cells };
-  if (includeObject === 'Object') r.object = obj;
+  // Embedded full objects carry their TypeMeta, as upstream's table convertor does: kubectl's
+  // --sort-by decodes them and needs kind/apiVersion.
+  if (includeObject === 'Object') r.object = { apiVersion: ri.group ? `${ri.group}/${ri.version}` : ri.version, kind: ri.kind, ...obj };
   else if (includeObject !== 'None') r.object = partialObjectMetadata(obj, version);
   return r;
 }

@@ -4,6 +4,7 @@
  * `addRateLimited` (per-key exponential back-off). Mirrors the worker/processNextWorkItem pair of
  * pkg/controller/replicaset/replica_set.go.
  */
+import { isConflict } from '../../machinery/errors.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { defaultLogger, type Logger } from '../../client/informer.ts';
 
@@ -35,7 +36,9 @@ export class BaseController {
       await this.syncHandler(key);
       this.queue.forget(key);
     } catch (e) {
-      this.log.warn({ controller: this.name, key, err: e instanceof Error ? e.message : e }, 'sync failed; requeuing');
+      // A 409 only means our cache was stale: retry quietly, as upstream logs these at high verbosity.
+      const level = isConflict(e) ? 'debug' : 'warn';
+      this.log[level]?.({ controller: this.name, key, err: e instanceof Error ? e.message : e }, 'sync failed; requeuing');
       this.queue.addRateLimited(key);
     } finally {
       this.queue.done(key);
