@@ -200,6 +200,14 @@ class EndpointSliceTracker {
   deleteService(svcUid: string): void {
     this.bySvc.delete(svcUid);
   }
+
+  /** `HandleDeletion`: a slice deleted (by anyone) is no longer expected to exist. */
+  handleDeletion(svcUid: string, name: string): void {
+    const m = this.bySvc.get(svcUid);
+    if (!m) return;
+    m.delete(name);
+    if (m.size === 0) this.bySvc.delete(svcUid);
+  }
 }
 
 /** The EndpointSlice controller; see the module comment. */
@@ -238,7 +246,11 @@ export class EndpointSliceController extends BaseController {
         this.onEndpointSliceEvent(n);
         if (o.metadata?.labels?.[LabelServiceName] !== n.metadata?.labels?.[LabelServiceName]) this.onEndpointSliceEvent(o);
       },
-      onDelete: (s) => this.onEndpointSliceEvent(s instanceof DeletedFinalStateUnknown ? s.obj : s),
+      onDelete: (s) => {
+        const slice = s instanceof DeletedFinalStateUnknown ? s.obj : s;
+        for (const r of slice.metadata?.ownerReferences ?? []) if (r.kind === 'Service') this.tracker.handleDeletion(r.uid, slice.metadata?.name ?? '');
+        this.onEndpointSliceEvent(slice);
+      },
     });
   }
 
