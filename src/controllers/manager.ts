@@ -3,6 +3,7 @@
  * garbage-collector and namespace controllers over one shared informer factory, after bootstrapping
  * the system namespaces.
  */
+import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller.ts';
 import { setMaxListeners } from 'node:events';
 import type { Client, GroupVersionResource } from '../client/interface.ts';
 import { SharedInformerFactory } from '../client/informer-factory.ts';
@@ -37,7 +38,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -67,7 +68,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -107,6 +108,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('endpoint')) {
     const c = new EndpointsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'endpoint-controller', logger: log }), logger: log });
     runs.push({ name: 'endpoint', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('serviceaccount')) {
+    const c = new ServiceAccountsController({ client, factory, logger: log });
+    runs.push({ name: 'serviceaccount', run: () => c.run(Math.min(workers, 2), signal) });
   }
   if (enabled.has('persistentvolume-binder')) runs.push(...(await startVolumeControllers(client, factory, log, workers, signal, opts.localPathProvisioner)));
   factory.start(signal);
