@@ -175,3 +175,15 @@ test('default/kubernetes: first IP of the CIDR, https 443 → the apiserver port
   assert.deepEqual(slice.endpoints, [{ addresses: ['192.0.2.10'], conditions: { ready: true } }]);
   assert.deepEqual(slice.metadata.labels, { 'kubernetes.io/service-name': 'kubernetes' });
 });
+
+test('NodePort → ClusterIP by merge patch: node ports wiped and released (dropTypeDependentFields)', async () => {
+  const np = await c.create<any>(GVR.services, 'default', svc('down', { type: 'NodePort' }));
+  const port = np.spec.ports[0].nodePort;
+  assert.equal(await api.serviceAllocators!.portAllocator.has(port), true);
+  const down = await c.patch<any>(GVR.services, 'default', 'down', 'application/merge-patch+json', { spec: { type: 'ClusterIP' } });
+  assert.equal(down.spec.type, 'ClusterIP');
+  assert.equal(down.spec.ports[0].nodePort, undefined);
+  assert.equal(down.spec.externalTrafficPolicy, undefined);
+  assert.equal(down.spec.clusterIP, np.spec.clusterIP);
+  assert.equal(await api.serviceAllocators!.portAllocator.has(port), false);
+});

@@ -48,6 +48,28 @@ export function patchAllocatedValues(spec: Record<string, any>, old: Record<stri
   }
 }
 
+const needsNodePort = (s: Record<string, any>) => s.type === 'NodePort' || s.type === 'LoadBalancer';
+
+/**
+ * `dropTypeDependentFields` (update only): when the type changes to one that no longer uses a
+ * field the server may have filled in, and the request left that field as it was, wipe it —
+ * NodePort/LoadBalancer → ClusterIP drops the node ports (the allocator releases them),
+ * LoadBalancer with `externalTrafficPolicy: Local` → other types drops `healthCheckNodePort`,
+ * and `externalTrafficPolicy` / `allocateLoadBalancerNodePorts` go when no longer applicable.
+ * (Mutates `spec`.)
+ */
+export function dropTypeDependentFields(spec: Record<string, any>, old: Record<string, any>): void {
+  if (needsNodePort(old) && !needsNodePort(spec)) {
+    const np = (x: Record<string, any>) => JSON.stringify(arr(x.ports).map((p) => rec(p).nodePort ?? 0));
+    if (np(spec) === np(old)) for (const p of arr(spec.ports)) if (p && typeof p === 'object') delete p.nodePort;
+  }
+  const needsHC = (x: Record<string, any>) => x.type === 'LoadBalancer' && x.externalTrafficPolicy === 'Local';
+  if (needsHC(old) && !needsHC(spec) && (spec.healthCheckNodePort ?? 0) === (old.healthCheckNodePort ?? 0)) delete spec.healthCheckNodePort;
+  if (spec.type !== 'LoadBalancer' && spec.allocateLoadBalancerNodePorts === old.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+  const needsETP = spec.type === 'LoadBalancer' || spec.type === 'NodePort' || arr(spec.externalIPs).length > 0;
+  if (!needsETP && spec.externalTrafficPolicy === old.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+}
+
 /** Field-selector attributes of a Service: metadata.name/namespace, spec.clusterIP, spec.type (upstream service SelectableFields). */
 export function getServiceAttrs(obj: KubeObject): Record<string, string> {
   const spec = rec(obj.spec);
@@ -68,6 +90,7 @@ export const serviceStrategy: Strategy = {
     obj.status = deepCopy(old.status);
     const spec = rec(obj.spec);
     patchAllocatedValues(spec, rec(old.spec));
+    dropTypeDependentFields(spec, rec(old.spec));
     normalizeClusterIPs(spec);
     defaultIPFamilies(spec);
     if (spec.type === 'ExternalName') {
