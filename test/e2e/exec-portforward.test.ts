@@ -275,4 +275,46 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
     assert.equal(cpBack.code, 0, cpBack.stderr);
     assert.equal(readFileSync(back, 'utf8'), 'y'.repeat(100_000));
   });
+
+  test('a container that is not running: exec and port-forward errors; attach is refused', async () => {
+    await c.kubectl(['apply', '-f', '-'], {
+      input: `apiVersion: v1
+kind: Pod
+metadata:
+  name: waiting
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: init
+    image: skiff.local/web:1
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "3600"]
+  containers:
+  - name: web
+    image: skiff.local/web:1
+    imagePullPolicy: IfNotPresent
+`,
+    });
+    await waitFor('init container running', async () => {
+      const p = JSON.parse(await c.kubectl(['get', 'pod', 'waiting', '-o', 'json']));
+      return p.status?.initContainerStatuses?.[0]?.state?.running ? p : undefined;
+    }, 120_000);
+    // The init container runs and can be exec'd into; the main container is still waiting.
+    assert.equal(await c.kubectl(['exec', 'waiting', '-c', 'init', '--', 'echo', 'in init']), 'in init\n');
+    const r = await c.kubectlRaw(['exec', 'waiting', '-c', 'web', '--', 'true']);
+    assert.notEqual(r.code, 0);
+    assert.equal(r.stderr.trim(), 'error: Internal error occurred: unable to upgrade connection: container not found ("web")');
+    const spdy = await kubectlEnv(['exec', 'waiting', '-c', 'web', '--', 'true'], { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' });
+    assert.equal(spdy.stderr.trim(), 'error: unable to upgrade connection: container not found ("web")');
+
+    const port = await freePort();
+    const pf = await c.kubectlRaw(['port-forward', 'pod/waiting', `${port}:8080`]);
+    assert.notEqual(pf.code, 0);
+    assert.match(pf.stderr, /unable to forward port because pod is not running. Current status=Pending/);
+
+    const at = await c.kubectlRaw(['attach', 'web'], { timeoutMs: 60_000 });
+    assert.notEqual(at.code, 0);
+    assert.match(at.stderr, /attach is not supported/);
+    await c.kubectl(['delete', 'pod', 'waiting', '--wait=false']);
+  });
 });

@@ -66,9 +66,12 @@ export function execResultStatus(result: { code: number } | { error: unknown }, 
       details: { causes: [{ reason: 'ExitCode', message: String(result.code) }] },
     };
   }
+  // Upstream the kubelet refuses the upgrade itself (e.g. `container not found ("web")`) and
+  // kubectl prints `error: unable to upgrade connection: <kubelet message>`.
   const e = result.error;
-  if (e instanceof StatusError) return { metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code: e.code };
-  return { metadata: {}, status: 'Failure', message: `Internal error occurred: ${(e as Error)?.message ?? String(e)}`, reason: 'InternalError', code: 500 };
+  const msg = `unable to upgrade connection: ${e instanceof Error ? e.message : String(e)}`;
+  if (e instanceof StatusError) return { metadata: {}, status: 'Failure', message: msg, reason: e.reason, code: e.code };
+  return { metadata: {}, status: 'Failure', message: msg, reason: 'InternalError', code: 500 };
 }
 
 /**

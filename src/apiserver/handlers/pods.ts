@@ -177,6 +177,17 @@ export function exitStatus(code: number, command: string[] = []): Record<string,
 }
 
 /**
+ * The channel-3 Status for a kubelet exec failure (e.g. `container not found ("web")` for a
+ * container that is not running). Upstream the apiserver's WebSocket→SPDY translator reports the
+ * kubelet refusing the SPDY upgrade as an InternalError, so kubectl prints
+ * `error: Internal error occurred: unable to upgrade connection: container not found ("web")`.
+ */
+export function kubeletExecErrorStatus(err: unknown): Record<string, unknown> {
+  const msg = err instanceof Error ? err.message : String(err);
+  return { metadata: {}, status: 'Failure', message: `Internal error occurred: unable to upgrade connection: ${msg}`, reason: 'InternalError', details: { causes: [{ message: `unable to upgrade connection: ${msg}` }] }, code: 500 };
+}
+
+/**
  * Bridges one exec WebSocket to KubeletConnection.exec: channel 0 stdin (255+0 closes it in v5),
  * 1 stdout, 2 stderr, 3 status (JSON Status; NonZeroExitCode with an ExitCode cause), 4 resize.
  */
@@ -250,8 +261,7 @@ export function bridgeExec(ws: WebSocket, kubelet: KubeletConnection, pod: PodLi
         ws.close(1000);
       },
       (err) => {
-        const st: Status | Record<string, unknown> = err instanceof StatusError ? { metadata: {}, status: 'Failure', message: err.message, reason: err.reason, code: err.code } : { metadata: {}, status: 'Failure', message: String((err as Error)?.message ?? err), reason: 'InternalError', code: 500 };
-        send(3, Buffer.from(JSON.stringify(st)));
+        send(3, Buffer.from(JSON.stringify(kubeletExecErrorStatus(err))));
         ws.close(1000);
       },
     )
