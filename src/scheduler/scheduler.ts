@@ -37,6 +37,7 @@ import { FitError } from './framework/types.ts';
 import { newDefaultFramework } from './plugins/registry.ts';
 import { Name as InterPodAffinityName } from './plugins/inter-pod-affinity/inter-pod-affinity.ts';
 import { Name as PodTopologySpreadName } from './plugins/pod-topology-spread/pod-topology-spread.ts';
+import { volumeInformers, type VolumeInformers } from './volume-informers.ts';
 import { NoNodesAvailableError, schedulePod } from './schedule-one.ts';
 
 /** Upstream's default scheduler name (`spec.schedulerName` default). */
@@ -125,6 +126,8 @@ export class Scheduler {
   /** Namespaces, for InterPodAffinity's namespaceSelector (not waited for). */
   private nsInformer: SharedInformer<KubeObject> | undefined;
   private readonly bindings = new Set<Promise<void>>();
+  /** PVCs, PVs and StorageClasses for VolumeBinding (not waited for). */
+  private volumeInformers: VolumeInformers | undefined;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.client = opts.client;
@@ -134,6 +137,12 @@ export class Scheduler {
       opts.framework ??
       newDefaultFramework({
         namespaceLabels: (ns) => this.nsInformer?.lister.get(undefined, ns)?.metadata?.labels as Record<string, string> | undefined,
+        volumes: {
+          claim: (ns, name) => this.volumeInformers?.claims.lister.get(ns, name),
+          volume: (name) => this.volumeInformers?.volumes.lister.get(undefined, name),
+          volumes: () => this.volumeInformers?.volumes.store.list() ?? [],
+          storageClass: (name) => this.volumeInformers?.classes.lister.get(undefined, name),
+        },
       });
     this.log = opts.logger ?? defaultLogger;
     this.random = opts.random ?? Math.random;
@@ -157,6 +166,7 @@ export class Scheduler {
     this.nsInformer = factory ? factory.forResource(GVR.namespaces) : new SharedInformer(this.client, GVR.namespaces, { logger: this.opts.logger });
     this.registerHandlers(this.podInformer, this.nodeInformer);
     const runs: Promise<void>[] = [];
+    this.volumeInformers = volumeInformers(this.client, factory, this.queue, signal, runs, this.opts.logger);
     if (factory) factory.start(signal);
     else runs.push(this.podInformer.run(signal), this.nodeInformer.run(signal), this.nsInformer.run(signal));
     const synced = (await this.podInformer.waitForSync(signal)) && (await this.nodeInformer.waitForSync(signal));

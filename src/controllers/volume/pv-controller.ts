@@ -54,6 +54,8 @@ export interface PersistentVolumeControllerOptions {
   logger?: Logger;
   /** Provisioners running outside this controller that delete their own volumes (default: `rancher.io/local-path`). */
   externalProvisioners?: string[];
+  /** Period of the full resync of claims and volumes, ms (default 15 000, upstream's sync period). */
+  resyncMs?: number;
 }
 
 const claimKey = (c: Obj) => `claim:${c.metadata?.namespace}/${c.metadata?.name}`;
@@ -69,11 +71,13 @@ export class PersistentVolumeController extends BaseController {
   readonly pods: SharedInformer<Obj>;
   readonly nodes: SharedInformer<Obj>;
   private readonly externalProvisioners: Set<string>;
+  private readonly resyncMs: number;
 
   constructor(opts: PersistentVolumeControllerOptions) {
     super('persistentvolume-binder', (key) => this.sync(key), { logger: opts.logger ?? defaultLogger });
     this.client = opts.client;
     this.recorder = opts.recorder;
+    this.resyncMs = opts.resyncMs ?? 15_000;
     this.externalProvisioners = new Set(opts.externalProvisioners ?? ['rancher.io/local-path']);
     this.volumes = opts.factory.forResource<Obj>(PersistentVolumesGVR);
     this.claims = opts.factory.forResource<Obj>(PersistentVolumeClaimsGVR);
@@ -81,8 +85,14 @@ export class PersistentVolumeController extends BaseController {
     this.pods = opts.factory.forResource<Obj>(GVR.pods);
     this.nodes = opts.factory.forResource<Obj>(GVR.nodes);
     this.volumes.addEventHandler({
-      onAdd: (v) => this.queue.add(volumeKey(v)),
-      onUpdate: (_o, v) => this.queue.add(volumeKey(v)),
+      onAdd: (v) => {
+        this.queue.add(volumeKey(v));
+        if (!v.spec?.claimRef) this.requeuePendingClaims();
+      },
+      onUpdate: (o, v) => {
+        this.queue.add(volumeKey(v));
+        if (o.spec?.claimRef && !v.spec?.claimRef) this.requeuePendingClaims();
+      },
       onDelete: (v) => this.deleteVolume(unwrapTombstone(v as Obj | DeletedFinalStateUnknown<Obj>)),
     });
     this.claims.addEventHandler({
@@ -107,7 +117,19 @@ export class PersistentVolumeController extends BaseController {
     for (const inf of [this.volumes, this.claims, this.classes, this.pods, this.nodes]) {
       if (!(await inf.waitForSync(signal))) return;
     }
-    await this.runWorkers(workers, signal);
+    // Periodic resync of every claim and volume (upstream --pvclaimbinder-sync-period).
+    const timer = setInterval(() => this.resync(), this.resyncMs);
+    try {
+      await this.runWorkers(workers, signal);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** Enqueues every claim and volume. */
+  resync(): void {
+    for (const c of this.claims.store.list()) this.queue.add(claimKey(c));
+    for (const v of this.volumes.store.list()) this.queue.add(volumeKey(v));
   }
 
   private deleteVolume(v: Obj): void {

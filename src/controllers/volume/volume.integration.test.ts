@@ -17,6 +17,7 @@ import { TokenAuthenticator } from '../../apiserver/auth/token.ts';
 import { GVR, type Client, type KubeObject } from '../../client/interface.ts';
 import { startControllers } from '../manager.ts';
 import { until } from '../shared/test-harness.ts';
+import { Scheduler } from '../../scheduler/scheduler.ts';
 import { PersistentVolumeClaimsGVR as PVC, PersistentVolumesGVR as PV, StorageClassesGVR as SC } from './util.ts';
 
 let dir: string;
@@ -33,7 +34,8 @@ before(async () => {
   backend = SqliteBackend.open(join(dir, 'state.db'));
   api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator() });
   c = api.inProcessClient();
-  await c.create(GVR.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } } });
+  await c.create(GVR.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } }, status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' } } });
+  void new Scheduler({ client: c }).start(ac.signal);
   await startControllers(c, ac.signal, { workers: 2, controllers: ['persistentvolume-binder', 'namespace'], localPathProvisioner: { storageDir, nodeName: NODE } });
 });
 
@@ -163,4 +165,24 @@ test('pre-bound claim (spec.volumeName) binds to that volume', async () => {
   const v = await c.get<any>(PV, undefined, 'chosen');
   assert.equal(v.spec.claimRef.name, 'pick');
   assert.equal(v.status.phase, 'Bound');
+});
+
+test('scheduler VolumeBinding: a pod waits for its unbound Immediate claim, then schedules once a PV binds it', async () => {
+  await c.create(SC, undefined, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'imm' }, provisioner: 'kubernetes.io/no-provisioner' } as KubeObject);
+  await c.create(PVC, 'default', claim('late', '1Gi', { storageClassName: 'imm' }));
+  await c.create(GVR.pods, 'default', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'waiter' },
+    spec: { containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'late' } }] },
+  });
+  await until(async () => {
+    const ev = (await c.list<any>(GVR.events, 'default')).items;
+    return ev.some((e) => e.involvedObject.name === 'waiter' && e.reason === 'FailedScheduling' && /pod has unbound immediate PersistentVolumeClaims/.test(e.message));
+  }, 'FailedScheduling for the unbound claim');
+  assert.equal((await c.get<any>(GVR.pods, 'default', 'waiter')).spec.nodeName, undefined);
+  await c.create(PV, undefined, {
+    apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'late-pv' },
+    spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'imm', hostPath: { path: join(dir, 'late') } },
+  });
+  await until(async () => (await c.get<any>(GVR.pods, 'default', 'waiter')).spec.nodeName === NODE, 'pod scheduled after the claim bound', 20_000);
+  assert.equal((await getClaim('late')).spec.volumeName, 'late-pv');
 });

@@ -15,11 +15,14 @@ import { PodTopologySpread } from './pod-topology-spread/pod-topology-spread.ts'
 import { InterPodAffinity, type InterPodAffinityOptions } from './inter-pod-affinity/inter-pod-affinity.ts';
 import { NodeResourcesFit } from './node-resources-fit/node-resources-fit.ts';
 import { NodeResourcesBalancedAllocation } from './node-resources-balanced-allocation/node-resources-balanced-allocation.ts';
+import { VolumeBinding, type VolumeListers } from './volume-binding/volume-binding.ts';
 
 /** Options for the default plugins. */
 export interface DefaultPluginsOptions {
   /** Namespace labels lookup for InterPodAffinity's namespaceSelector terms. */
   namespaceLabels?: InterPodAffinityOptions['namespaceLabels'];
+  /** PVC/PV/StorageClass lookups for VolumeBinding (without them it accepts every pod). */
+  volumes?: VolumeListers;
 }
 
 /** The default plugins with weights, in extension-point order. */
@@ -32,6 +35,7 @@ export function defaultPlugins(opts: DefaultPluginsOptions = {}): PluginConfig[]
     { plugin: new NodePorts() },
     { plugin: new NodeResourcesFit(), weight: 1 },
     { plugin: new NodeResourcesBalancedAllocation(), weight: 1 },
+    { plugin: new VolumeBinding(opts.volumes) },
     { plugin: new PodTopologySpread() },
     { plugin: new InterPodAffinity({ namespaceLabels: opts.namespaceLabels }) },
   ];
