@@ -22,6 +22,8 @@ import type { MachineryDeps } from './machinery-deps.ts';
 import { AdmissionChain, type AdmissionPlugin } from './admission/interface.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { DefaultStorageClass, storageClassLister } from './admission/default-storage-class.ts';
+import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
+import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { Pipeline, PATCH_TYPES, parseBody, type WriteParams } from './pipeline.ts';
 import { isPublicPath, type Authenticator, type UserInfo } from './auth/token.ts';
 import { forbiddenError, type Authorizer } from './auth/authorizer.ts';
@@ -78,6 +80,8 @@ export interface APIServerOptions {
   serviceCIDR?: string;
   /** `--service-node-port-range` (default 30000-32767). */
   serviceNodePortRange?: string;
+  /** Interval of the ClusterIP/NodePort repair pass (ms; default 180000, as upstream). */
+  serviceRepairIntervalMs?: number;
 }
 
 /** Listen options of {@link APIServer.listen}. */
@@ -121,6 +125,8 @@ export class APIServer {
   readonly kubelets: KubeletConnections;
   /** ClusterIP / NodePort allocators (hooked into the services store); undefined when services are not served. */
   readonly serviceAllocators?: ServiceAllocators;
+  private stopServiceRepair?: () => void;
+  private stopped = false;
   readonly version: VersionInfo;
   private readonly authenticator?: Authenticator;
   private readonly authorizer?: Authorizer;
@@ -140,7 +146,9 @@ export class APIServer {
     const chain = new AdmissionChain();
     this.pipeline = new Pipeline(opts.resources ?? RESOURCES, opts.backend, opts.machinery ?? realMachinery(), chain, opts.watchCache ?? true);
     chain.add(new NamespaceLifecycle((name) => this.pipeline.getNamespace(name)));
+    chain.add(new ServiceAccountAdmission());
     chain.add(new DefaultStorageClass(storageClassLister(this.pipeline)));
+    chain.add(new DefaultTolerationSeconds());
     for (const p of opts.admission ?? []) chain.add(p);
     const servicesInfo = this.pipeline.find('', 'v1', 'services');
     if (servicesInfo) {
@@ -149,6 +157,19 @@ export class APIServer {
     }
     this.ready = this.pipeline.start();
     this.ready.catch((err) => console.error('apiserver: watch cache failed to start:', err));
+    if (this.serviceAllocators && servicesInfo) {
+      const allocators = this.serviceAllocators;
+      const services = this.pipeline.store(servicesInfo);
+      this.ready.then(
+        () => {
+          if (this.stopped) return;
+          this.stopServiceRepair = allocators.startRepair(async () => (await services.list(undefined)).items, opts.serviceRepairIntervalMs, (err) =>
+            console.error('apiserver: service IP/port repair failed:', err),
+          );
+        },
+        () => undefined,
+      );
+    }
   }
 
   /** Resolves when the watch caches are ready. */
@@ -213,6 +234,8 @@ export class APIServer {
 
   /** Closes listeners (open streams are cut) and the watch caches. Does not close the backend. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopServiceRepair?.();
     this.pipeline.stop();
     for (const c of this.wss.clients) c.terminate();
     await Promise.all(
