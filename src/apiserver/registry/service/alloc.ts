@@ -29,6 +29,9 @@ export interface ServiceAllocatorOptions {
   nodePortRange?: string;
 }
 
+/** Repair passes an allocation must be seen leaked on before it is released (upstream numRepairsBeforeLeakCleanup). */
+export const NumRepairsBeforeLeakCleanup = 3;
+
 /** Upstream's default `--service-cluster-ip-range` for Skiff (ARCHITECTURE.md). */
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
 
@@ -107,6 +110,8 @@ export class ServiceAllocators {
   readonly ipAllocator: IPAllocator;
   readonly portAllocator: PortAllocator;
   readonly serviceCIDR: string;
+  /** Leak sightings per `ip/<ip>` / `port/<n>` (repair). */
+  private readonly leaks = new Map<string, number>();
 
   /** Throws Error when the CIDR or port range is malformed. */
   constructor(backend: Backend, opts: ServiceAllocatorOptions = {}) {
@@ -315,31 +320,96 @@ export class ServiceAllocators {
   }
 
   /**
-   * Repair (the additive half of upstream's ipallocator/controller and portallocator/controller
-   * Repair): marks every ClusterIP and node port held by `services` as allocated, so a bitmap
-   * lost or behind the Services (e.g. a restore) cannot hand them out again. Never releases.
+   * One pass of upstream's ipallocator/controller and portallocator/controller `Repair`:
+   * ClusterIPs and node ports held by `services` but missing from the bitmaps are marked
+   * allocated; ones allocated but held by no Service are released only after they were seen
+   * leaked on {@link NumRepairsBeforeLeakCleanup} consecutive passes (an allocation whose Service
+   * write is still in flight must survive). Returns what changed.
    */
-  async repair(services: KubeObject[]): Promise<void> {
-    const ips: string[] = [];
-    const nodePorts: number[] = [];
+  async repair(services: KubeObject[]): Promise<{ marked: string[]; released: string[] }> {
+    const ips = new Set<string>();
+    const nodePorts = new Set<number>();
     for (const s of services) {
       const spec = (s.spec ?? {}) as Spec;
-      ips.push(...clusterIPsOf(spec));
-      if (isNodePortType(spec)) nodePorts.push(...collectServiceNodePorts(spec));
-      if (typeof spec.healthCheckNodePort === 'number' && spec.healthCheckNodePort > 0) nodePorts.push(spec.healthCheckNodePort);
+      for (const ip of clusterIPsOf(spec)) ips.add(ip);
+      if (isNodePortType(spec)) for (const p of collectServiceNodePorts(spec)) nodePorts.add(p);
+      if (typeof spec.healthCheckNodePort === 'number' && spec.healthCheckNodePort > 0) nodePorts.add(spec.healthCheckNodePort);
     }
+    const marked: string[] = [];
+    const released: string[] = [];
     for (const ip of ips) {
+      this.leaks.delete(`ip/${ip}`);
       if (!this.ipAllocator.contains(ip) || (await this.ipAllocator.has(ip))) continue;
-      await this.ipAllocator.allocate(ip).catch((e) => {
+      try {
+        await this.ipAllocator.allocate(ip);
+        marked.push(ip);
+      } catch (e) {
         if (!(e instanceof IPAllocatorError)) throw e;
-      });
+      }
     }
     for (const p of nodePorts) {
+      this.leaks.delete(`port/${p}`);
       if (!this.portAllocator.contains(p) || (await this.portAllocator.has(p))) continue;
-      await this.portAllocator.allocate(p).catch((e) => {
+      try {
+        await this.portAllocator.allocate(p);
+        marked.push(String(p));
+      } catch (e) {
         if (!(e instanceof PortAllocatorError)) throw e;
-      });
+      }
     }
+    const seen = new Set<string>();
+    for (const ip of await this.ipAllocator.allocated()) {
+      if (ips.has(ip)) continue;
+      const k = `ip/${ip}`;
+      seen.add(k);
+      const n = (this.leaks.get(k) ?? 0) + 1;
+      if (n >= NumRepairsBeforeLeakCleanup) {
+        await this.ipAllocator.release(ip);
+        this.leaks.delete(k);
+        released.push(ip);
+      } else this.leaks.set(k, n);
+    }
+    for (const p of await this.portAllocator.allocated()) {
+      if (nodePorts.has(p)) continue;
+      const k = `port/${p}`;
+      seen.add(k);
+      const n = (this.leaks.get(k) ?? 0) + 1;
+      if (n >= NumRepairsBeforeLeakCleanup) {
+        await this.portAllocator.release(p);
+        this.leaks.delete(k);
+        released.push(String(p));
+      } else this.leaks.set(k, n);
+    }
+    for (const k of [...this.leaks.keys()]) if (!seen.has(k)) this.leaks.delete(k);
+    return { marked, released };
+  }
+
+  /**
+   * Runs {@link repair} now and every `intervalMs` (upstream: 3 minutes) over the Services
+   * `listServices` returns (a consistent LIST from the store). Errors are passed to `onError`.
+   * @returns a stop function
+   */
+  startRepair(listServices: () => Promise<KubeObject[]>, intervalMs = 180_000, onError: (err: unknown) => void = () => {}): () => void {
+    let stopped = false;
+    let running = false;
+    const pass = async () => {
+      if (stopped || running) return;
+      running = true;
+      try {
+        await this.repair(await listServices());
+      } catch (err) {
+        if (!stopped) onError(err);
+      } finally {
+        running = false;
+      }
+    };
+    void pass();
+    const t = setInterval(() => void pass(), intervalMs);
+    t.unref?.();
+    return () => {
+      stopped = true;
+      clearInterval(t);
+    };
   }
 }
 

@@ -138,3 +138,25 @@ describe('PortAllocator', () => {
     await second.backend.close();
   });
 });
+
+describe('ServiceAllocators.repair', () => {
+  test('marks held IPs/ports missing from the bitmaps; releases leaks only after 3 passes', async () => {
+    const { ServiceAllocators, NumRepairsBeforeLeakCleanup } = await import('./alloc.ts');
+    const { backend } = openStore();
+    const al = new ServiceAllocators(backend, { serviceCIDR: '10.96.0.0/16' });
+    const held = [{ metadata: { name: 'a' }, spec: { type: 'NodePort', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ port: 80, nodePort: 30100 }] } }];
+    await al.ipAllocator.allocate('10.96.0.21'); // leaked: no Service holds it
+    const r1 = await al.repair(held);
+    assert.deepEqual(r1.marked.sort(), ['10.96.0.20', '30100']);
+    assert.deepEqual(r1.released, []);
+    assert.equal(await al.ipAllocator.has('10.96.0.20'), true);
+    assert.equal(await al.portAllocator.has(30100), true);
+    assert.equal(NumRepairsBeforeLeakCleanup, 3);
+    assert.deepEqual((await al.repair(held)).released, []);
+    assert.equal(await al.ipAllocator.has('10.96.0.21'), true);
+    assert.deepEqual((await al.repair(held)).released, ['10.96.0.21']);
+    assert.equal(await al.ipAllocator.has('10.96.0.21'), false);
+    assert.equal(await al.ipAllocator.has('10.96.0.20'), true);
+    await backend.close();
+  });
+});

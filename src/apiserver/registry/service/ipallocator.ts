@@ -136,6 +136,11 @@ export class IPAllocator {
     return this.bitmap.has(this.offsetOf(ip));
   }
 
+  /** Every allocated IP. */
+  async allocated(): Promise<string[]> {
+    return (await this.bitmap.allocatedOffsets()).map((o) => formatIPv4(this.cidr.base + 1 + o));
+  }
+
   /** Number of allocated IPs. */
   used(): Promise<number> {
     return this.bitmap.used();

@@ -94,6 +94,11 @@ export class PortAllocator {
     return this.contains(port) && this.bitmap.has(port - this.base);
   }
 
+  /** Every allocated port. */
+  async allocated(): Promise<number[]> {
+    return (await this.bitmap.allocatedOffsets()).map((o) => this.base + o);
+  }
+
   /** Number of allocated ports. */
   used(): Promise<number> {
     return this.bitmap.used();

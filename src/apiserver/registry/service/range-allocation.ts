@@ -176,6 +176,14 @@ export class PersistedBitmap {
     });
   }
 
+  /** Every allocated offset, ascending. */
+  async allocatedOffsets(): Promise<number[]> {
+    const bits = await this.snapshot();
+    const out: number[] = [];
+    for (let i = 0; i < this.size; i++) if (isSet(bits, i)) out.push(i);
+    return out;
+  }
+
   /** Number of allocated offsets. */
   async used(): Promise<number> {
     const bits = await this.snapshot();
