@@ -11,6 +11,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -52,6 +53,19 @@ function get(port: number, pathName = '/'): Promise<{ status: number; body: stri
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+function getBytes(port: number, pathName: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathName, agent: false, timeout: 60_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve(Buffer.concat(chunks)));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -163,13 +177,36 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
         assert.match(r.body, /hello from skiff web v1/);
       }
       assert.match(pf.out(), /Handling connection for/);
+      // 4 MiB through the tunnel, byte-exact.
+      const sum = (await c.kubectl(['exec', 'web', '--', 'sh', '-c', 'test -f /www/big || dd if=/dev/urandom of=/www/big bs=1024 count=4096 2>/dev/null; md5sum /www/big'])).split(' ')[0];
+      const big = await getBytes(port, '/big');
+      assert.equal(big.length, 4096 * 1024);
+      assert.equal(createHash('md5').update(big).digest('hex'), sum);
+      await kill(pf.proc);
+
+      // 4 MiB up, with half-close: an md5sum server in the pod answers once our side ends.
+      await c.kubectl(['exec', 'web', '--', 'sh', '-c', 'nc -ll -p 9000 -e md5sum </dev/null >/dev/null 2>&1 &']);
+      const upPort = await freePort();
+      const up = await portForward(`${upPort}:9000`, mode);
+      const payload = randomBytes(4 * 1024 * 1024);
+      const answer = await waitFor('the md5sum server answers through the tunnel', async () => {
+        const reply = await new Promise<string>((resolve, reject) => {
+          const sock = net.connect(upPort, '127.0.0.1', () => sock.end(payload));
+          let out = '';
+          sock.on('data', (d) => (out += d));
+          sock.on('end', () => resolve(out));
+          sock.on('error', reject);
+        });
+        return reply.trim() ? reply : undefined;
+      }, 30_000);
+      assert.equal(answer.split(/\s+/)[0], createHash('md5').update(payload).digest('hex'));
+      await kill(up.proc);
       if (mode === 'websocket') {
         assert.match(pf.out(), /negotiated protocol: portforward\.k8s\.io/);
         assert.doesNotMatch(pf.out(), /fallback to secondary dialer/);
       } else {
         assert.match(pf.out(), /POST https:\/\/\S+\/api\/v1\/namespaces\/default\/pods\/web\/portforward/);
       }
-      await kill(pf.proc);
     });
   }
 
