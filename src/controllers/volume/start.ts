@@ -1,5 +1,6 @@
 /**
- * Wiring of the volume controllers for the controller manager: the PersistentVolume binder always,
+ * Wiring of the volume controllers for the controller manager: the PersistentVolume binder and the
+ * PVC/PV protection controllers always,
  * and — when a node's storage directory is given — the `local-path` StorageClass plus the
  * local-path provisioner (as k3s runs it).
  */
@@ -8,6 +9,7 @@ import type { SharedInformerFactory } from '../../client/informer-factory.ts';
 import type { Logger } from '../../client/informer.ts';
 import { ClientEventRecorder } from '../../client/record.ts';
 import { PersistentVolumeController } from './pv-controller.ts';
+import { StorageProtectionController } from './protection.ts';
 import { LocalPathProvisioner, ensureLocalPathStorageClass } from './local-path-provisioner.ts';
 
 /** Where the local-path provisioner keeps volumes, and for which node. */
@@ -36,6 +38,8 @@ export async function startVolumeControllers(
     recorder: new ClientEventRecorder(client, { component: 'persistentvolume-controller', logger: log }),
   });
   runs.push({ name: 'persistentvolume-binder', run: () => binder.run(workers, signal) });
+  const protection = new StorageProtectionController({ client, factory, logger: log });
+  runs.push({ name: 'storage-protection', run: () => protection.run(Math.min(workers, 2), signal) });
   if (localPath) {
     try {
       await ensureLocalPathStorageClass(client);

@@ -186,3 +186,19 @@ test('scheduler VolumeBinding: a pod waits for its unbound Immediate claim, then
   await until(async () => (await c.get<any>(GVR.pods, 'default', 'waiter')).spec.nodeName === NODE, 'pod scheduled after the claim bound', 20_000);
   assert.equal((await getClaim('late')).spec.volumeName, 'late-pv');
 });
+
+test('pvc-protection: a claim in use stays Terminating until its pod is gone; pv-protection on volumes', async () => {
+  await c.create(PVC, 'default', claim('guarded', '1Gi', { storageClassName: '' }));
+  await c.create(GVR.pods, 'default', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'guard-user' },
+    spec: { nodeName: NODE, containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'guarded' } }] },
+  });
+  await until(async () => ((await getClaim('guarded')).metadata.finalizers ?? []).includes('kubernetes.io/pvc-protection'), 'pvc-protection finalizer');
+  await until(async () => ((await c.get<any>(PV, undefined, 'big')).metadata.finalizers ?? []).includes('kubernetes.io/pv-protection'), 'pv-protection finalizer');
+  await c.delete(PVC, 'default', 'guarded');
+  await new Promise((r) => setTimeout(r, 500));
+  const terminating = await getClaim('guarded');
+  assert.ok(terminating.metadata.deletionTimestamp, 'deletion pending while the pod uses the claim');
+  await c.delete(GVR.pods, 'default', 'guard-user', { gracePeriodSeconds: 0 });
+  await until(() => gone(() => getClaim('guarded')), 'claim deleted once unused');
+});
