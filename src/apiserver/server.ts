@@ -22,6 +22,7 @@ import type { MachineryDeps } from './machinery-deps.ts';
 import { AdmissionChain, type AdmissionPlugin } from './admission/interface.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { DefaultStorageClass, storageClassLister } from './admission/default-storage-class.ts';
+import { StorageObjectInUseProtection } from './admission/storage-object-in-use-protection.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
 import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { Pipeline, PATCH_TYPES, parseBody, type WriteParams } from './pipeline.ts';
@@ -148,6 +149,7 @@ export class APIServer {
     chain.add(new NamespaceLifecycle((name) => this.pipeline.getNamespace(name)));
     chain.add(new ServiceAccountAdmission());
     chain.add(new DefaultStorageClass(storageClassLister(this.pipeline)));
+    chain.add(new StorageObjectInUseProtection());
     chain.add(new DefaultTolerationSeconds());
     for (const p of opts.admission ?? []) chain.add(p);
     const servicesInfo = this.pipeline.find('', 'v1', 'services');
