@@ -25,7 +25,7 @@ import { NodeLeaseController } from './kubelet/node-lease.ts';
 import { getNodeInternalIP, NodeStatusManager } from './kubelet/node-status.ts';
 import { Proxier } from './network/proxy/proxier.ts';
 import { startClusterDNS, type ClusterDNS } from './network/dns/cluster-dns.ts';
-import { ensureKubeDNSEndpointSlice, podCIDRGateway } from './network/dns/kube-dns.ts';
+import { maintainKubeDNSEndpointSlice, podCIDRGateway } from './network/dns/kube-dns.ts';
 
 /** The subset of a pino logger the agent uses. */
 export interface AgentLogger {
@@ -190,7 +190,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       nsIPs: opts.clusterDNS,
       log,
     });
-    dnsSlice = ensureKubeDNSEndpointSlice(opts.client, opts.nodeName, gateway, ac.signal, (e) => warn('kube-dns EndpointSlice', (e as Error).message));
+    dnsSlice = maintainKubeDNSEndpointSlice(opts.client, opts.nodeName, gateway, ac.signal, (e) => warn('kube-dns EndpointSlice', (e as Error).message));
   }
   const loops = Promise.all([
     nodeStatus.run(ac.signal, opts.nodeStatusIntervalMs ?? 10_000, warn),

@@ -26,6 +26,7 @@ import { startControllers } from '../controllers/manager.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { startAgent } from '../agent/agent.ts';
 import { defaultAdvertiseAddress, ensureKubernetesService } from '../apiserver/registry/service/kubernetes-service.ts';
+import { ensureKubeDNSService, kubeDNSServiceIP, podCIDRGateway } from '../agent/network/dns/kube-dns.ts';
 import { createLogger } from './log.ts';
 import { dataPaths } from './paths.ts';
 
@@ -125,6 +126,12 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     await ensureKubernetesService(client, { serviceCIDR: opts.serviceCIDR, port: Number(new URL(serverURL).port), advertiseAddress }).catch((err: unknown) =>
       log.warn({ err: (err as Error).message }, 'kubernetes Service not created'),
     );
+    // kube-system/kube-dns (10th address of the service CIDR), served by each agent's DNS server;
+    // if it cannot be created, pods use the node's DNS server address directly.
+    const clusterDNSIP = await ensureKubeDNSService(client, kubeDNSServiceIP(opts.serviceCIDR)).then(
+      (svc) => svc.spec?.clusterIP ?? podCIDRGateway(podCIDR),
+      (err: unknown) => (log.warn({ err: (err as Error).message }, 'kube-dns Service not created'), podCIDRGateway(podCIDR)),
+    );
     const controllersAbort = new AbortController();
     stops.push(() => controllersAbort.abort());
     const controllers = startControllers(client, controllersAbort.signal, {
@@ -146,6 +153,8 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
         podCIDR,
         resourcePrefix: opts.resourcePrefix,
         serviceCIDR: opts.serviceCIDR,
+        clusterDNS: [clusterDNSIP],
+        clusterDNSServer: true,
         importImages: opts.importImages,
         log,
       });
@@ -159,5 +168,6 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
     await shutdown();
+    process.stderr.write(`skiff server stopped${opts.cleanupOnExit ? '; pods\' containers and network removed' : '; pods keep running and are re-adopted at the next start'}\n`);
   }
 }

@@ -154,3 +154,22 @@ export async function ensureKubeDNSEndpointSlice(
   }
   return false;
 }
+
+/**
+ * Keeps the node's kube-dns EndpointSlice in place until `signal` aborts: {@link ensureKubeDNSEndpointSlice},
+ * then again every `periodMs` (default 30000), so a deleted or edited slice comes back (as the
+ * EndpointSlice controller keeps a Service's slices). Resolves after the abort.
+ */
+export async function maintainKubeDNSEndpointSlice(
+  client: Client,
+  nodeName: string,
+  address: string,
+  signal: AbortSignal,
+  onError?: (err: unknown) => void,
+  periodMs = 30_000,
+): Promise<void> {
+  while (!signal.aborted) {
+    await ensureKubeDNSEndpointSlice(client, nodeName, address, signal, onError);
+    await sleep(periodMs, signal);
+  }
+}
