@@ -39,6 +39,8 @@ import { deploymentStatusStrategy, deploymentStrategy } from './apps/v1/deployme
 import { deploymentTable } from './apps/v1/deployment/printer.ts';
 import { endpointSliceStrategy } from './discovery/v1/endpointslice/strategy.ts';
 import { endpointSliceTable } from './discovery/v1/endpointslice/printer.ts';
+import { jobStatusStrategy, jobStrategy } from './batch/v1/job/strategy.ts';
+import { jobTable } from './batch/v1/job/printer.ts';
 
 /** Verbs of an ordinary CRUD resource. */
 export const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -212,6 +214,12 @@ export const RESOURCES: ResourceInfo[] = [
   defineResource({
     group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false,
     shortNames: ['sc'], strategy: storageClassStrategy, table: storageClassTable,
+  }),
+  defineResource({
+    group: 'batch', version: 'v1', resource: 'jobs', singular: 'job', kind: 'Job', namespaced: true,
+    categories: ['all'],
+    subresources: [{ name: 'status', kind: 'Job', verbs: STATUS_VERBS }],
+    strategy: jobStrategy, statusStrategy: jobStatusStrategy, table: jobTable, selectableFields: ['status.successful'],
   }),
 ];
 
