@@ -32,7 +32,7 @@ export interface KubeletServerDeps {
 
 const PODS = { group: '', resource: 'pods' };
 
-const RELAY = `const net=require('net');const s=net.connect(+process.argv[1],'127.0.0.1',()=>{process.stderr.write('OK\\n');process.stdin.pipe(s);s.pipe(process.stdout)});s.on('error',e=>{process.stderr.write('ERR '+e.message+'\\n');process.exit(1)});s.on('close',()=>process.exit(0));process.stdin.on('end',()=>s.end())`;
+const RELAY = `const net=require('net');const s=net.connect(+process.argv[1],'127.0.0.1',()=>{process.stderr.write('OK\\n');process.stdin.pipe(s);s.pipe(process.stdout)});s.on('error',e=>{process.stderr.write('ERR '+e.message+'\\n');process.exit(1)});s.on('close',()=>process.stdout.write('',()=>process.exit(0)));process.stdin.on('end',()=>s.end())`;
 
 /** KubeletConnection backed by the local runtime. */
 export class KubeletServer implements KubeletConnection {
