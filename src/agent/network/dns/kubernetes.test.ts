@@ -101,6 +101,9 @@ const table: Row[] = [
   { q: 'dns-version.cluster.local', type: 'TXT', rcode: 'NOERROR', answers: ['TXT 1.1.0'] },
   // ExternalName.
   { q: 'ext.default.svc.cluster.local', type: 'A', rcode: 'NOERROR', answers: ['CNAME example.com'] },
+  { q: 'ext.default.svc.cluster.local', type: 'SRV', rcode: 'NOERROR', answers: ['SRV 0 100 0 example.com'] },
+  { q: 'x.ext.default.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', soa: true },
+  { q: 'extip.default.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', soa: true },
   // Other types: NODATA for existing names, NXDOMAIN otherwise.
   { q: 'web.default.svc.cluster.local', type: 'MX', rcode: 'NOERROR', answers: [], soa: true },
   { q: 'nope.default.svc.cluster.local', type: 'MX', rcode: 'NXDOMAIN', soa: true },

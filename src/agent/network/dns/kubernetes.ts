@@ -403,7 +403,8 @@ export class Kubernetes {
     const ns = svc.metadata?.namespace ?? r.namespace;
     const records: ServiceRecord[] = [];
     if (svc.spec?.type === 'ExternalName') {
-      if (r.endpoint !== '' || !svc.spec.externalName) return { records, nameError: true };
+      // Only a name becomes a CNAME; an IP (or nothing) in externalName answers nothing (HostType).
+      if (r.endpoint !== '' || !svc.spec.externalName || isIP(svc.spec.externalName)) return { records, nameError: true };
       records.push({ host: svc.spec.externalName.replace(/\.$/, ''), port: 0, labels: [name, ns, 'svc'] });
       return { records, nameError: false };
     }

@@ -48,6 +48,8 @@ export function fixtureObjects(): { namespaces: Namespace[]; services: Service[]
       // Headless without endpoints.
       svc('empty', 'default', { clusterIP: 'None', ports: [{ name: 'x', port: 1, protocol: 'TCP' }], selector: { app: 'none' } }),
       svc('ext', 'default', { type: 'ExternalName', externalName: 'example.com' }),
+      // ExternalName holding an IP: CoreDNS answers nothing for it.
+      svc('extip', 'default', { type: 'ExternalName', externalName: '192.0.2.1' }),
       svc('kube-dns', 'kube-system', {
         clusterIP: '10.96.0.10',
         clusterIPs: ['10.96.0.10'],
