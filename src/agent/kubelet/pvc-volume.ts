@@ -30,6 +30,8 @@ type Obj = KubeObject & { spec?: Record<string, any>; status?: Record<string, an
  * @param base `<pod dir>/volumes`
  * @param allowMounts whether bind mounts may be made (needs root)
  * @param makeError builds the VolumeError thrown for a message
+ * @param waitForBindMs how long to wait for an unbound claim to bind before failing (ms, default
+ *   10 000; upstream's WaitForAttachAndMount waits up to ~2 min polling every 300 ms)
  * @returns the host path to bind into containers
  * @throws the error from `makeError` (claim missing/unbound/deleting, PV missing or of an unsupported type)
  */
@@ -40,22 +42,28 @@ export async function setUpPersistentVolumeClaim(
   base: string,
   allowMounts: boolean,
   makeError: (message: string) => Error,
+  waitForBindMs = 10_000,
 ): Promise<string> {
   const ns = pod.metadata?.namespace ?? '';
   const claimName = v.persistentVolumeClaim?.claimName ?? '';
   const names = (pod.spec?.volumes ?? []).map((x) => x.name).sort().join(' ');
   const fail = (why: string) =>
     makeError(`Unable to attach or mount volumes: unmounted volumes=[${v.name}], unattached volumes=[${names}]: error processing PVC ${ns}/${claimName}: ${why}`);
+  const deadline = Date.now() + waitForBindMs;
   let claim: Obj;
-  try {
-    claim = await client.get<Obj>(PVCs, ns, claimName);
-  } catch (e) {
-    if (isNotFound(e)) throw fail(`failed to fetch PVC from API server: persistentvolumeclaims "${claimName}" not found`);
-    throw e;
+  for (;;) {
+    try {
+      claim = await client.get<Obj>(PVCs, ns, claimName);
+    } catch (e) {
+      if (isNotFound(e)) throw fail(`failed to fetch PVC from API server: persistentvolumeclaims "${claimName}" not found`);
+      throw e;
+    }
+    if (claim.metadata?.deletionTimestamp) throw fail('PVC is being deleted');
+    if (claim.status?.phase === 'Bound' && claim.spec?.volumeName) break;
+    if (Date.now() >= deadline) throw fail('PVC is not bound');
+    await new Promise((r) => setTimeout(r, 300));
   }
-  if (claim.metadata?.deletionTimestamp) throw fail('PVC is being deleted');
   const volumeName = String(claim.spec?.volumeName ?? '');
-  if (claim.status?.phase !== 'Bound' || !volumeName) throw fail('PVC is not bound');
   let pv: Obj;
   try {
     pv = await client.get<Obj>(PVs, undefined, volumeName);
