@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { run, runOk } from '../../network/exec.ts';
@@ -501,14 +501,43 @@ export class RuncRuntime implements RuntimeService {
     const code = await firstExit.finally(() => logFd.close());
     if (code !== 0) throw new Error(`conmon exited ${code}: ${await this.diag(dir)}`);
     // conmon returns before runc create finishes: wait for the container pid file (RUNTIME-NOTES §B4).
-    const deadline = Date.now() + 30_000;
-    while (!existsSync(join(dir, 'pid'))) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for runc create: ${await this.diag(dir)}`);
-      const conmonPid = Number((await readFile(join(dir, 'conmon.pid'), 'utf8').catch(() => '')).trim());
-      if (conmonPid && !isAlive(conmonPid) && !existsSync(join(dir, 'pid'))) {
-        throw new Error(`runc create failed: ${await this.diag(dir)}`);
+    // An inotify watch on the bundle wakes the wait as soon as runc writes it; the loop still polls
+    // (slowly while the watch works) to notice a dead conmon, a missed event or the deadline.
+    const pidFile = join(dir, 'pid');
+    let changed = false;
+    let wake = () => {};
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(dir, () => {
+        changed = true;
+        wake();
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      watcher = undefined;
+    }
+    try {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        changed = false;
+        if (existsSync(pidFile)) return;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for runc create: ${await this.diag(dir)}`);
+        const conmonPid = Number((await readFile(join(dir, 'conmon.pid'), 'utf8').catch(() => '')).trim());
+        if (conmonPid && !isAlive(conmonPid) && !existsSync(pidFile)) {
+          throw new Error(`runc create failed: ${await this.diag(dir)}`);
+        }
+        if (changed) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, watcher ? 50 : 5);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = () => {};
       }
-      await sleep(5);
+    } finally {
+      watcher?.close();
     }
   }
 
