@@ -106,6 +106,17 @@ describe('e2e: PersistentVolumeClaim with the local-path provisioner', { timeout
     await c.kubectl(['apply', '-f', '-'], { input: podYaml('reader', '') });
     await running('reader');
     assert.equal(await c.kubectl(['exec', 'reader', '--', 'cat', '/data/file']), 'persisted\n');
+    const dpvc = await c.kubectl(['describe', 'pvc', 'data']);
+    assert.match(dpvc, /^Status:\s+Bound$/m);
+    assert.match(dpvc, new RegExp(`^Volume:\\s+${pvName}$`, 'm'));
+    assert.match(dpvc, /^StorageClass:\s+local-path$/m);
+    assert.match(dpvc, /^Finalizers:\s+\[kubernetes\.io\/pvc-protection\]$/m);
+    assert.match(dpvc, /^Used By:\s+reader$/m);
+    assert.match(dpvc, /ProvisioningSucceeded\s+.*Successfully provisioned volume/);
+    const dpv = await c.kubectl(['describe', 'pv', pvName]);
+    assert.match(dpv, /^Claim:\s+default\/data$/m);
+    assert.match(dpv, /Type:\s+HostPath \(bare host directory volume\)/);
+    assert.match(dpv, new RegExp(`Path:\\s+${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     await c.kubectl(['exec', 'reader', '--', 'sh', '-c', 'echo again >> /data/file']);
     assert.equal(readFileSync(file, 'utf8'), 'persisted\nagain\n');
 
