@@ -108,7 +108,7 @@ export function startClusterDNS(opts: ClusterDNSOptions): ClusterDNS {
     zone: opts.zone,
     ttl: opts.ttl,
     nsIPs: opts.nsIPs,
-    hasSynced: () => namespaces.hasSynced() && services.hasSynced(),
+    hasSynced: () => namespaces.hasSynced() && services.hasSynced() && slices.hasSynced() && pods.hasSynced(),
   });
   const touch = () => kubernetes.markModified();
   for (const inf of [namespaces, services, slices, pods] as unknown as SharedInformer[]) inf.addEventHandler({ onAdd: touch, onUpdate: touch, onDelete: touch });
