@@ -15,21 +15,24 @@ import { promisify } from 'node:util';
 const execFileP = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** A per-run identity: prefix (host resource names), pod CIDR and data dir. */
+/** A per-run identity: prefix (host resource names), pod and service CIDRs, and data dir. */
 export interface RunIdentity {
   prefix: string;
   clusterCIDR: string;
+  /** Per-run Service range, so concurrent servers do not replace each other's route and ClusterIPs. */
+  serviceCIDR: string;
   dataDir: string;
   nodeName: string;
 }
 
-/** Makes a fresh per-run identity (random prefix `sk<4 hex>`, random 10.2xx.y.0/24, temp data dir). */
+/** Makes a fresh per-run identity (random prefix `sk<4 hex>`, pods in a random 10.2xx.y.0/24, Services in a random 10.1xx.y.0/24, temp data dir). */
 export function newRunIdentity(): RunIdentity {
   const hex = randomBytes(2).toString('hex');
-  const b = randomBytes(2);
+  const b = randomBytes(4);
   return {
     prefix: `sk${hex}`,
     clusterCIDR: `10.${200 + (b[0]! % 50)}.${b[1]}.0/24`,
+    serviceCIDR: `10.${150 + (b[2]! % 50)}.${b[3]}.0/24`,
     dataDir: mkdtempSync(path.join(tmpdir(), `skiff-test-${hex}-`)),
     nodeName: `node-${hex}`,
   };
@@ -82,6 +85,8 @@ export async function startCluster(id: RunIdentity, opts: { extraArgs?: string[]
     id.nodeName,
     '--cluster-cidr',
     id.clusterCIDR,
+    '--service-cidr',
+    id.serviceCIDR,
     '--resource-prefix',
     id.prefix,
     '--log-level',
