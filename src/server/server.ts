@@ -25,6 +25,7 @@ import { ensureSystemNamespaces } from '../controllers/namespace/bootstrap.ts';
 import { startControllers } from '../controllers/manager.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { startAgent } from '../agent/agent.ts';
+import { startSimulatedNodes } from '../agent/simulated/simulated-nodes.ts';
 import { defaultAdvertiseAddress, ensureKubernetesService } from '../apiserver/registry/service/kubernetes-service.ts';
 import { ensureKubeDNSService, kubeDNSServiceIP, podCIDRGateway } from '../agent/network/dns/kube-dns.ts';
 import { createLogger } from './log.ts';
@@ -47,6 +48,11 @@ export interface ServerOptions {
   /** Image tarballs, or directories of them, imported before the agent starts. */
   importImages: string[];
   disableAgent: boolean;
+  /** `--simulated-nodes N`: KWOK-style nodes without containers (src/agent/simulated); 0 = none. */
+  simulatedNodes?: number;
+  /** `--simulated-node-prefix` (default `sim-node-`) and `--simulated-config <yaml>` (capacity, labels, taints, stages). */
+  simulatedNodePrefix?: string;
+  simulatedConfig?: string;
   cleanupOnExit: boolean;
   logLevel: string;
   /** etcd client URL(s), comma-separated (`http://127.0.0.1:2379`); unset = the embedded SQLite store. */
@@ -159,6 +165,12 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
         log,
       });
       stops.push(() => agent.stop({ cleanup: opts.cleanupOnExit }));
+    }
+
+    // 5. simulated nodes (pods move through stages; no containers)
+    if (opts.simulatedNodes) {
+      const stopSim = await startSimulatedNodes({ client, count: opts.simulatedNodes, prefix: opts.simulatedNodePrefix, configFile: opts.simulatedConfig, clusterCIDR: opts.clusterCIDR, logger: log.child({ component: 'simulated-nodes' }), signal: controllersAbort.signal });
+      stops.push(stopSim);
     }
 
     process.stdout.write(`kubeconfig: ${paths.kubeconfig}\n`);

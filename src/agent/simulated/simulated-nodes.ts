@@ -284,3 +284,30 @@ export class SimulatedNodes {
     await Promise.allSettled(this.running);
   }
 }
+
+/** Options of {@link startSimulatedNodes}: the `skiff server --simulated-*` flags. */
+export interface StartSimulatedNodesOptions {
+  client: Client;
+  /** `--simulated-nodes N`; 0 starts nothing. */
+  count: number;
+  /** `--simulated-node-prefix` (default `sim-node-`). */
+  prefix?: string;
+  /** `--simulated-config <file>` (see {@link SimulatedNodesFileConfig}). */
+  configFile?: string;
+  /** The server's `--cluster-cidr`. */
+  clusterCIDR: string;
+  logger?: Logger;
+  signal: AbortSignal;
+}
+
+/**
+ * Starts `count` simulated nodes (resolves once registered and their stage controller has synced)
+ * and returns a stop function. Throws when the config file or stages are invalid.
+ */
+export async function startSimulatedNodes(o: StartSimulatedNodesOptions): Promise<() => Promise<void>> {
+  if (o.count <= 0) return async () => undefined;
+  const fileCfg = o.configFile ? loadSimulatedNodesConfig(o.configFile) : {};
+  const sim = new SimulatedNodes({ client: o.client, count: o.count, prefix: o.prefix, clusterCIDR: o.clusterCIDR, logger: o.logger, ...fileCfg });
+  await sim.start(o.signal);
+  return () => sim.stop();
+}
