@@ -35,6 +35,7 @@ import { openAPIGroupVersion, openAPIRoot } from './handlers/openapi.ts';
 import { partialObjectMetadata, tableContentType, toTable } from './handlers/table.ts';
 import { MAX_REQUEST_BODY_BYTES, asListOptions, deleteOptionsFrom, listOptionsFromQuery, readBody, toStatus, writeError, writeJSON, writeParamsFromQuery } from './handlers/http-util.ts';
 import { newExecWebSocketServer, rejectUpgrade, serveLogs, servePodExecUpgrade, servePodPortForward } from './handlers/pods.ts';
+import { closeAllSpdySessions } from './handlers/portforward-spdy.ts';
 import { newInProcessClient } from '../client/in-process.ts';
 import { decodeK8sProtobuf, PROTOBUF_MEDIA_TYPE } from './handlers/protobuf.ts';
 import { RESOURCES } from '../api/resource-table.ts';
@@ -240,6 +241,7 @@ export class APIServer {
     this.stopServiceRepair?.();
     this.pipeline.stop();
     for (const c of this.wss.clients) c.terminate();
+    closeAllSpdySessions();
     await Promise.all(
       this.servers.splice(0).map(
         (s) =>

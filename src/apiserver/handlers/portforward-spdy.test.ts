@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { Duplex, PassThrough } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { FrameReader, FrameType, FLAG_FIN, SpdySession, controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, webSocketDuplex, type SpdyStream } from './portforward-spdy.ts';
+import { closeAllSpdySessions, FrameReader, FrameType, FLAG_FIN, SpdySession, controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, webSocketDuplex, type SpdyStream } from './portforward-spdy.ts';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -162,6 +162,19 @@ describe('SPDY sessions', () => {
     await closed;
     assert.equal(s.destroyed, true);
     assert.equal(serverStream!.destroyed, true);
+  });
+});
+
+describe('closeAllSpdySessions', () => {
+  test('closes every open session (apiserver shutdown)', async () => {
+    const [a, b] = duplexPair();
+    const client = new SpdySession(a, false);
+    const server = new SpdySession(b, true);
+    assert.ok(SpdySession.live.has(client) && SpdySession.live.has(server));
+    closeAllSpdySessions();
+    assert.equal(client.closed, true);
+    assert.equal(server.closed, true);
+    assert.equal(SpdySession.live.size, 0);
   });
 });
 

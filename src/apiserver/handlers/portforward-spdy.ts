@@ -230,6 +230,8 @@ export class SpdyStream extends Duplex {
  * Header compression errors and malformed frames end the session (GOAWAY PROTOCOL_ERROR).
  */
 export class SpdySession extends EventEmitter {
+  /** Every open session of this process (for {@link closeAllSpdySessions}). */
+  static readonly live = new Set<SpdySession>();
   private readonly reader = new FrameReader();
   private readonly deflate = new HeaderCodec('compress');
   private readonly inflate = new HeaderCodec('decompress');
@@ -262,6 +264,7 @@ export class SpdySession extends EventEmitter {
     conn.on('close', () => this.inbound.finally(() => this.close()));
     conn.on('error', () => this.close());
     conn.resume(); // a caller may have paused it (e.g. after reading an HTTP head)
+    SpdySession.live.add(this);
   }
 
   /** Number of open streams. */
@@ -422,6 +425,7 @@ export class SpdySession extends EventEmitter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    SpdySession.live.delete(this);
     for (const s of [...this.streams.values()]) {
       // A stream the peer already finished keeps its buffered data readable to the end.
       const finished = s.remoteClosed;
@@ -439,6 +443,14 @@ export class SpdySession extends EventEmitter {
     });
     this.emit('close');
   }
+}
+
+/**
+ * Closes every open SPDY session of the process (port-forward and SPDY exec connections), as the
+ * apiserver does on shutdown; their pod connections and exec sessions are torn down with them.
+ */
+export function closeAllSpdySessions(): void {
+  for (const s of [...SpdySession.live]) s.close();
 }
 
 /**
