@@ -24,6 +24,9 @@ program
   .addOption(new Option('--resource-prefix <name>', 'prefix of host resources Skiff makes (bridge, netns, cgroups, chains)').env('SKIFF_RESOURCE_PREFIX').default('skiff'))
   .addOption(new Option('--import-images <path...>', 'image tarballs (OCI or docker-archive) or directories of them to import at start').env('SKIFF_IMPORT_IMAGES'))
   .addOption(new Option('--disable-agent', 'run the control plane only').env('SKIFF_DISABLE_AGENT').default(false))
+  .addOption(new Option('--simulated-nodes <n>', 'also run N simulated nodes (no containers; pods move through scripted stages)').env('SKIFF_SIMULATED_NODES').default('0'))
+  .addOption(new Option('--simulated-node-prefix <prefix>', 'name prefix of simulated nodes').env('SKIFF_SIMULATED_NODE_PREFIX').default('sim-node-'))
+  .addOption(new Option('--simulated-config <file>', 'YAML: simulated nodes\' capacity, labels, taints and pod stages').env('SKIFF_SIMULATED_CONFIG'))
   .addOption(new Option('--cleanup-on-exit', 'stop and remove all pods\' containers and network on shutdown').env('SKIFF_CLEANUP_ON_EXIT').default(false))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('SKIFF_LOG_LEVEL').default('info'))
   .addOption(new Option('--datastore-endpoint <url>', 'etcd client URL(s), comma-separated, instead of the embedded SQLite store').env('SKIFF_DATASTORE_ENDPOINT'))
@@ -31,6 +34,7 @@ program
     const port = Number(opts.httpsListenPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --https-listen-port: ${opts.httpsListenPort}`);
     if (!/^[a-z][a-z0-9]{0,9}$/.test(opts.resourcePrefix)) program.error('--resource-prefix must be 1-10 lower-case letters/digits, starting with a letter');
+    if (!/^\d+$/.test(String(opts.simulatedNodes))) program.error(`invalid --simulated-nodes: ${opts.simulatedNodes}`);
     const ac = new AbortController();
     let signals = 0;
     const onSignal = (sig: string) => {
@@ -56,6 +60,9 @@ program
           resourcePrefix: opts.resourcePrefix,
           importImages: opts.importImages ?? [],
           disableAgent: Boolean(opts.disableAgent),
+          simulatedNodes: Number(opts.simulatedNodes),
+          simulatedNodePrefix: opts.simulatedNodePrefix,
+          simulatedConfig: opts.simulatedConfig,
           cleanupOnExit: Boolean(opts.cleanupOnExit),
           logLevel: opts.logLevel,
           datastoreEndpoint: opts.datastoreEndpoint,
