@@ -22,7 +22,7 @@ import { SpdySession, webSocketDuplex, type SpdyStream } from './portforward-spd
 export const PORT_FORWARD_PROTOCOL_V1 = 'portforward.k8s.io';
 /** The WebSocket subprotocol prefix for SPDY tunnelling. */
 export const WEBSOCKET_SPDY_TUNNELING_PREFIX = 'SPDY/3.1+';
-/** Seconds to wait for the second stream of a pair (kubelet's streamCreationTimeout default, 30 s). */
+/** Milliseconds to wait for the second stream of a pair (the kubelet's streamCreationTimeout default, 30 s). */
 export const STREAM_CREATION_TIMEOUT_MS = 30_000;
 
 type PodLike = KubeObject & { status?: { phase?: string } };
