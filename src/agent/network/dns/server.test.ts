@@ -127,6 +127,19 @@ describe('DNSServer on 127.0.0.x', () => {
     assert.ok(edns.additionals?.some((a) => a.type === 'OPT'), 'OPT echoed');
   });
 
+  test('record types dns-packet does not name (HTTPS = 65): NODATA / NXDOMAIN, question echoed', async () => {
+    const https = query('web.default.svc.cluster.local', 'A');
+    https.writeUInt16BE(65, https.length - 4);
+    const r = await queryUDP(host, port, https);
+    assert.equal(r.rcode, 'NOERROR');
+    assert.equal(r.questions?.[0]?.type, 'UNKNOWN_65');
+    assert.deepEqual(r.answers, []);
+    assert.equal(r.authorities?.[0]?.type, 'SOA');
+    const nx = query('nope.default.svc.cluster.local', 'A');
+    nx.writeUInt16BE(65, nx.length - 4);
+    assert.equal((await queryUDP(host, port, nx)).rcode, 'NXDOMAIN');
+  });
+
   test('FORMERR for garbage and for two questions; NOTIMP for other opcodes', async () => {
     const garbage = Buffer.alloc(14, 0xff);
     garbage.writeUInt16BE(0x1234, 0);
