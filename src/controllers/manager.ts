@@ -18,6 +18,7 @@ import { StatusError } from '../machinery/errors.ts';
 import { startVolumeControllers, type LocalPathOptions } from './volume/start.ts';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.ts';
 import { EndpointsController } from './endpoints/endpoints-controller.ts';
+import { JobController } from './job/job-controller.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -38,7 +39,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -68,7 +69,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -108,6 +109,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('endpoint')) {
     const c = new EndpointsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'endpoint-controller', logger: log }), logger: log });
     runs.push({ name: 'endpoint', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('job')) {
+    const c = new JobController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'job-controller', logger: log }), logger: log });
+    runs.push({ name: 'job', run: () => c.run(workers, signal) });
   }
   if (enabled.has('serviceaccount')) {
     const c = new ServiceAccountsController({ client, factory, logger: log });

@@ -1,0 +1,84 @@
+/**
+ * Indexed completion mode helpers, after upstream pkg/controller/job/indexed_job_utils.go:
+ * reading a pod's completion index, the succeeded-index set, `status.completedIndexes`
+ * formatting (`0,2-4`), choosing the next indexes to create, and stamping a pod template with
+ * its index (annotation and label `batch.kubernetes.io/job-completion-index`, env
+ * JOB_COMPLETION_INDEX from that annotation, hostname `<job>-<index>`).
+ */
+import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import { deepCopy } from '../../client/object-util.ts';
+
+/** Annotation (and label) carrying a pod's completion index. */
+export const JobCompletionIndexAnnotation = 'batch.kubernetes.io/job-completion-index';
+/** Env var set from {@link JobCompletionIndexAnnotation} in every container. */
+export const JobCompletionIndexEnvName = 'JOB_COMPLETION_INDEX';
+
+/** The pod's completion index, or undefined when absent or not a non-negative integer (getCompletionIndex). */
+export function getCompletionIndex(pod: Pod): number | undefined {
+  const v = pod.metadata?.annotations?.[JobCompletionIndexAnnotation] ?? pod.metadata?.labels?.[JobCompletionIndexAnnotation];
+  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** Indexes in `[0, completions)` with at least one Succeeded pod, ascending. */
+export function succeededIndexes(pods: Pod[], completions: number): number[] {
+  const s = new Set<number>();
+  for (const p of pods) {
+    if (p.status?.phase !== 'Succeeded') continue;
+    const i = getCompletionIndex(p);
+    if (i !== undefined && i < completions) s.add(i);
+  }
+  return [...s].sort((a, b) => a - b);
+}
+
+/** `status.completedIndexes` text of ascending indexes: runs of 3+ as ranges (`[0,1,2,5]` → `0-2,5`; `[0,2]` → `0,2`). */
+export function formatIndexes(indexes: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < indexes.length; ) {
+    let j = i;
+    while (j + 1 < indexes.length && indexes[j + 1] === indexes[j] + 1) j++;
+    if (j === i) parts.push(String(indexes[i]));
+    else if (j === i + 1) parts.push(String(indexes[i]), String(indexes[j]));
+    else parts.push(`${indexes[i]}-${indexes[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/**
+ * The lowest `count` indexes in `[0, completions)` that neither succeeded nor have an active pod
+ * (firstPendingIndexes).
+ */
+export function firstPendingIndexes(activePods: Pod[], succeeded: number[], count: number, completions: number): number[] {
+  const taken = new Set<number>(succeeded);
+  for (const p of activePods) {
+    const i = getCompletionIndex(p);
+    if (i !== undefined) taken.add(i);
+  }
+  const out: number[] = [];
+  for (let i = 0; i < completions && out.length < count; i++) if (!taken.has(i)) out.push(i);
+  return out;
+}
+
+/**
+ * A copy of `template` for completion index `index` of Job `jobName` (addCompletionIndexEnvVariables,
+ * addCompletionIndexAnnotation, hostname): annotation + label, JOB_COMPLETION_INDEX in every
+ * container and init container that lacks it, `spec.hostname` `<job>-<index>` when unset.
+ */
+export function templateForIndex(template: PodTemplateSpec, jobName: string, index: number): PodTemplateSpec {
+  const t = deepCopy(template);
+  const md = (t.metadata ??= {});
+  md.annotations = { ...(md.annotations ?? {}), [JobCompletionIndexAnnotation]: String(index) };
+  md.labels = { ...(md.labels ?? {}), [JobCompletionIndexAnnotation]: String(index) };
+  const spec = t.spec ?? { containers: [] };
+  t.spec = spec;
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    if ((c.env ?? []).some((e) => e.name === JobCompletionIndexEnvName)) continue;
+    c.env = [
+      ...(c.env ?? []),
+      { name: JobCompletionIndexEnvName, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${JobCompletionIndexAnnotation}']` } } },
+    ];
+  }
+  if (!spec.hostname) spec.hostname = `${jobName}-${index}`;
+  return t;
+}
