@@ -80,18 +80,18 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
   const children: ChildProcess[] = [];
 
   /** Starts `kubectl port-forward` and waits for its "Forwarding from" line. */
-  async function portForward(spec: string, mode: 'websocket' | 'spdy' = 'websocket'): Promise<{ proc: ChildProcess; out: () => string }> {
+  async function portForward(spec: string | string[], mode: 'websocket' | 'spdy' = 'websocket'): Promise<{ proc: ChildProcess; out: () => string }> {
+    const specs = Array.isArray(spec) ? spec : [spec];
     // -v=7 logs the tunnelling handshake; KUBECTL_PORT_FORWARD_WEBSOCKETS=false makes kubectl use a raw SPDY upgrade.
     const env = { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: mode === 'websocket' ? 'true' : 'false' };
-    const proc = spawn('/usr/bin/kubectl', ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(id.dataDir, 'kubectl-cache'), 'port-forward', '-v=7', 'pod/web', spec], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('/usr/bin/kubectl', ['--kubeconfig', c.kubeconfig, '--cache-dir', path.join(id.dataDir, 'kubectl-cache'), 'port-forward', '-v=7', 'pod/web', ...specs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(proc);
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));
     proc.stderr!.on('data', (d) => (out += d));
-    const local = spec.split(':')[0];
-    await waitFor(`port-forward ready (${spec})`, () => {
+    await waitFor(`port-forward ready (${specs.join(' ')})`, () => {
       if (proc.exitCode !== null) throw new Error(`kubectl port-forward exited ${proc.exitCode}: ${out}`);
-      return out.includes(`Forwarding from 127.0.0.1:${local}`);
+      return specs.every((sp) => out.includes(`Forwarding from 127.0.0.1:${sp.split(':')[0]}`));
     }, 60_000, 100);
     return { proc, out: () => out };
   }
@@ -185,9 +185,12 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
       await kill(pf.proc);
 
       // 4 MiB up, with half-close: an md5sum server in the pod answers once our side ends.
+      // Two ports in one kubectl (one SPDY session, streams with different port headers).
       await c.kubectl(['exec', 'web', '--', 'sh', '-c', 'nc -ll -p 9000 -e md5sum </dev/null >/dev/null 2>&1 &']);
       const upPort = await freePort();
-      const up = await portForward(`${upPort}:9000`, mode);
+      const webPort = await freePort();
+      const up = await portForward([`${webPort}:8080`, `${upPort}:9000`], mode);
+      assert.match((await get(webPort)).body, /hello from skiff web v1/);
       const payload = randomBytes(4 * 1024 * 1024);
       const answer = await waitFor('the md5sum server answers through the tunnel', async () => {
         const reply = await new Promise<string>((resolve, reject) => {
