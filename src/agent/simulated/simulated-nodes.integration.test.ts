@@ -4,7 +4,7 @@
  * them: 3 nodes register Ready with Leases; a 30-replica Deployment becomes available with its pods
  * spread over the nodes and each given a distinct IP from its node's pod CIDR; scaling down removes
  * pods (deletion handled by the pod-delete stage); a restartPolicy Never pod Succeeds, one annotated
- * `skiff.io/simulated-fail: "true"` Fails; a pod bound to a node that is not simulated is left alone.
+ * `skiff.io/simulated-fail: "true"` Fails; readiness flips with `skiff.io/simulated-ready`; a pod bound to a node that is not simulated is left alone.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -136,6 +136,23 @@ test('a 30-replica Deployment becomes available across the nodes, then scales do
     },
     60_000,
   );
+});
+
+test('readiness flips with the skiff.io/simulated-ready annotation', async () => {
+  const [victim] = (await podsOf('app=web')).filter((p) => !p.metadata.deletionTimestamp);
+  const name = victim.metadata.name;
+  await c.patch(GVR.pods, 'default', name, 'application/merge-patch+json', { metadata: { annotations: { 'skiff.io/simulated-ready': 'false' } } });
+  await eventually('pod not ready, deployment 3/4 available', async () => {
+    const p = await c.get<any>(GVR.pods, 'default', name);
+    const d = await c.get<any>(GVR.deployments, 'default', 'web');
+    return p.status.conditions.find((x: any) => x.type === 'Ready').status === 'False' && p.status.containerStatuses[0].ready === false && d.status.availableReplicas === 3;
+  });
+  await c.patch(GVR.pods, 'default', name, 'application/merge-patch+json', { metadata: { annotations: { 'skiff.io/simulated-ready': null } } });
+  await eventually('pod ready again, deployment 4/4 available', async () => {
+    const p = await c.get<any>(GVR.pods, 'default', name);
+    const d = await c.get<any>(GVR.deployments, 'default', 'web');
+    return p.status.conditions.find((x: any) => x.type === 'Ready').status === 'True' && d.status.availableReplicas === 4;
+  });
 });
 
 function barePod(name: string, annotations?: Record<string, string>): KubeObject {

@@ -55,6 +55,10 @@ describe('stage schema', () => {
     assert.equal(getPath({ spec: { containers: [{ name: 'a' }, { name: 'b' }] } }, '.spec.containers[1].name'), 'b');
     assert.equal(getPath({ a: 1 }, '.a.b.c'), undefined);
     assert.throws(() => parsePath('.a..b'), /invalid path/);
+    const conds = { status: { conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False' }] } };
+    assert.deepEqual(parsePath('.status.conditions[?(@.type=="Ready")].status'), ['status', 'conditions', { field: 'type', equals: 'Ready' }, 'status']);
+    assert.equal(getPath(conds, '.status.conditions[?(@.type=="Ready")].status'), 'False');
+    assert.equal(getPath(conds, ".status.conditions[?(@.type=='Initialized')].status"), undefined);
   });
 
   test('operators; NotIn matches an absent value; empty string counts as absent', () => {

@@ -20,7 +20,8 @@
  *   event: {type: Normal, reason: Started, message: "..."}   # optional
  * ```
  *
- * Keys are JSONPath-like simple paths: `.a.b.c`, `.metadata.annotations["x/y"]`, `.spec.containers[0].name`.
+ * Keys are JSONPath-like simple paths: `.a.b.c`, `.metadata.annotations["x/y"]`, `.spec.containers[0].name`,
+ * `.status.conditions[?(@.type=="Ready")].status`.
  * `NotIn` also matches an absent value (as label selectors do). Stages are tried in file order and
  * the first match wins (KWOK's weights are not implemented).
  */
@@ -93,13 +94,17 @@ export function loadStages(file: string = DEFAULT_STAGES_PATH): Stage[] {
   return parseStages(readFileSync(file, 'utf8'));
 }
 
+/** A path step: a field name, an array index, or a JSONPath filter `[?(@.field=="value")]`. */
+export type PathSegment = string | number | { field: string; equals: string };
+
 /**
- * Splits a simple path (`.a.b["c/d"][0]`) into segments (strings and numeric indexes).
+ * Splits a simple path (`.a.b["c/d"][0]`, `.status.conditions[?(@.type=="Ready")].status`) into
+ * segments. A filter selects the first array element whose field equals the value.
  * Throws Error on a malformed path.
  */
-export function parsePath(p: string): (string | number)[] {
-  const out: (string | number)[] = [];
-  const re = /\.([A-Za-z_$][\w$-]*)|\["((?:[^"\\]|\\.)*)"\]|\['([^']*)'\]|\[(\d+)\]/y;
+export function parsePath(p: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  const re = /\.([A-Za-z_$][\w$-]*)|\["((?:[^"\\]|\\.)*)"\]|\['([^']*)'\]|\[(\d+)\]|\[\?\(@\.([A-Za-z_$][\w$-]*)\s*==\s*["']([^"']*)["']\)\]/y;
   let pos = 0;
   while (pos < p.length) {
     re.lastIndex = pos;
@@ -108,7 +113,8 @@ export function parsePath(p: string): (string | number)[] {
     if (m[1] !== undefined) out.push(m[1]);
     else if (m[2] !== undefined) out.push(m[2].replace(/\\(.)/g, '$1'));
     else if (m[3] !== undefined) out.push(m[3]);
-    else out.push(Number(m[4]));
+    else if (m[4] !== undefined) out.push(Number(m[4]));
+    else out.push({ field: m[5]!, equals: m[6]! });
     pos = re.lastIndex;
   }
   return out;
@@ -120,7 +126,8 @@ export function getPath(obj: unknown, p: string): unknown {
   let cur: unknown = obj;
   for (const seg of parsePath(p)) {
     if (cur == null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
+    if (typeof seg === 'object') cur = Array.isArray(cur) ? cur.find((e) => e && typeof e === 'object' && String((e as Record<string, unknown>)[seg.field]) === seg.equals) : undefined;
+    else cur = (cur as Record<string | number, unknown>)[seg];
   }
   return cur;
 }
