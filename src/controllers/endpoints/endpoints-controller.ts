@@ -34,6 +34,7 @@ import {
   type PodObj,
   type ServiceObj,
 } from '../endpointslice/utils.ts';
+import { isNamespaceTerminating } from '../endpointslice/endpointslice-controller.ts';
 
 /** An Endpoints object as the controller reads it. */
 export type EndpointsObj = K<Endpoints>;
@@ -259,6 +260,8 @@ export class EndpointsController extends BaseController {
         await this.client.update(GVR.endpoints, ns, obj);
       }
     } catch (err) {
+      // A terminating namespace refuses new content: nothing to do (upstream skips it too).
+      if (!cur && isNamespaceTerminating(err)) return;
       // A 409 (stale cache) is retried quietly; other failures are recorded as upstream does.
       if (!(err instanceof StatusError && err.code === 409)) {
         const msg = err instanceof Error ? err.message : String(err);

@@ -27,7 +27,7 @@ import type { SharedInformerFactory } from '../../client/informer-factory.ts';
 import type { EventRecorder } from '../../client/record.ts';
 import type { K } from '../../client/object-util.ts';
 import { selectorFromRequirements } from '../../client/selectors.ts';
-import { isNotFound } from '../../machinery/errors.ts';
+import { StatusError, isNotFound } from '../../machinery/errors.ts';
 import { BaseController } from '../shared/base-controller.ts';
 import { keyOf } from '../shared/controller-utils.ts';
 import {
@@ -160,6 +160,11 @@ function endpointsEqual(a: unknown, b: unknown): boolean {
   const x = (Array.isArray(a) ? a : []).map(canonicalEndpoint);
   const y = (Array.isArray(b) ? b : []).map(canonicalEndpoint);
   return sameJSON(x, y);
+}
+
+/** True for the 403 NamespaceLifecycle returns for creates in a terminating namespace. */
+export function isNamespaceTerminating(err: unknown): boolean {
+  return err instanceof StatusError && err.code === 403 && (err.status.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
 }
 
 /** EndpointSliceTracker: generations this controller wrote, per Service uid (a deletion is generation -1). */
@@ -401,7 +406,14 @@ export class EndpointSliceController extends BaseController {
 
     // Creates first, then updates, then deletes (upstream's finalize order keeps traffic flowing).
     for (const s of toCreate) {
-      const created = await this.client.create<EndpointSliceObj>(GVR.endpointslices, ns, s);
+      let created: EndpointSliceObj;
+      try {
+        created = await this.client.create<EndpointSliceObj>(GVR.endpointslices, ns, s);
+      } catch (err) {
+        // A terminating namespace refuses new content; its Service is going away too (upstream skips these).
+        if (isNamespaceTerminating(err)) return;
+        throw err;
+      }
       this.tracker.update(uid, created);
     }
     for (const s of toUpdate) {
