@@ -1,0 +1,86 @@
+/**
+ * e2e: Jobs on real runc containers (skiff.local/web:1, busybox) through the real kubectl: a Job
+ * whose container exits 0 completes (`kubectl wait --for=condition=complete`), and one whose
+ * container exits 1 with backoffLimit 1 fails after one replacement (`--for=condition=failed`,
+ * BackoffLimitExceeded); `kubectl get jobs` prints STATUS / COMPLETIONS / DURATION.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { leftovers, newRunIdentity, removeRunDir, startCluster, type RunIdentity, type TestCluster } from '../support/cluster.ts';
+import { buildWebImages } from '../support/registry.ts';
+
+const jobYaml = (name: string, exitCode: number, backoffLimit: number) => `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+spec:
+  backoffLimit: ${backoffLimit}
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: skiff.local/web:1
+        command: ["sh", "-c", "exit ${exitCode}"]
+`;
+
+describe('e2e: Jobs with real containers', { timeout: 300_000 }, () => {
+  let id: RunIdentity;
+  let c: TestCluster;
+
+  before(async () => {
+    const { archive } = buildWebImages();
+    id = newRunIdentity();
+    c = await startCluster(id, { extraArgs: ['--import-images', archive] });
+  });
+
+  after(async () => {
+    try {
+      await c?.stop();
+    } finally {
+      const left = id ? await leftovers(id) : [];
+      if (id) removeRunDir(id);
+      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
+    }
+  });
+
+  test('a succeeding Job and a Job exhausting backoffLimit', async () => {
+    await c.kubectl(['apply', '-f', '-'], { input: jobYaml('ok', 0, 6) + '---\n' + jobYaml('bad', 1, 1) });
+    const done = await c.kubectl(['wait', '--for=condition=complete', 'job/ok', '--timeout=120s'], { timeoutMs: 130_000 });
+    assert.match(done, /job\.batch\/ok condition met/);
+    const failed = await c.kubectl(['wait', '--for=condition=failed', 'job/bad', '--timeout=120s'], { timeoutMs: 130_000 });
+    assert.match(failed, /job\.batch\/bad condition met/);
+
+    const ok = JSON.parse(await c.kubectl(['get', 'job', 'ok', '-o', 'json']));
+    assert.equal(ok.status.succeeded, 1);
+    assert.deepEqual(ok.status.conditions.map((x: any) => x.type), ['SuccessCriteriaMet', 'Complete']);
+    assert.ok(ok.status.completionTime);
+    assert.equal(ok.spec.selector.matchLabels['batch.kubernetes.io/controller-uid'], ok.metadata.uid);
+    const bad = JSON.parse(await c.kubectl(['get', 'job', 'bad', '-o', 'json']));
+    assert.equal(bad.status.failed, 2);
+    assert.deepEqual(bad.status.conditions.map((x: any) => [x.type, x.reason]), [
+      ['FailureTarget', 'BackoffLimitExceeded'],
+      ['Failed', 'BackoffLimitExceeded'],
+    ]);
+
+    const table = await c.kubectl(['get', 'jobs']);
+    assert.match(table, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\s*$/m);
+    assert.match(table, /^bad\s+Failed\s+0\/1\s+\S+\s+\S+\s*$/m);
+    assert.match(table, /^ok\s+Complete\s+1\/1\s+\d+s\s+\S+\s*$/m);
+    const wide = await c.kubectl(['get', 'jobs', '-o', 'wide']);
+    assert.match(wide, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\s*$/m);
+    assert.match(wide, /^ok\s.*\smain\s+skiff\.local\/web:1\s+batch\.kubernetes\.io\/controller-uid=/m);
+
+    const pods = JSON.parse(await c.kubectl(['get', 'pods', '-l', 'job-name=bad', '-o', 'json']));
+    assert.equal(pods.items.length, 2);
+    for (const p of pods.items) assert.equal(p.status.phase, 'Failed');
+    const events = await c.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=bad', '-o', 'json']);
+    assert.ok(JSON.parse(events).items.some((e: any) => e.reason === 'BackoffLimitExceeded'));
+
+    // Invalid restartPolicy is refused with upstream's wording.
+    const r = await c.kubectlRaw(['apply', '-f', '-'], { input: jobYaml('always', 0, 1).replace('restartPolicy: Never', 'restartPolicy: Always') });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /spec\.template\.spec\.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"/);
+  });
+});
