@@ -164,9 +164,10 @@ function barePod(name: string, annotations?: Record<string, string>): KubeObject
   };
 }
 
-test('a restartPolicy Never pod reaches Succeeded; one annotated to fail reaches Failed', async () => {
+test('a restartPolicy Never pod reaches Succeeded; one annotated to fail reaches Failed; a delay annotation holds completion back', async () => {
   await c.create(GVR.pods, 'default', barePod('job-ok'));
   await c.create(GVR.pods, 'default', barePod('job-fail', { 'skiff.io/simulated-fail': 'true' }));
+  await c.create(GVR.pods, 'default', barePod('job-slow', { 'skiff.io/simulated-complete-delay': '1h' }));
   const ok = await eventually('job-ok Succeeded', async () => {
     const p = await c.get<any>(GVR.pods, 'default', 'job-ok');
     return p.status?.phase === 'Succeeded' && p;
@@ -188,6 +189,12 @@ test('a restartPolicy Never pod reaches Succeeded; one annotated to fail reaches
   // Completed pods keep their status (no further stage applies).
   await new Promise((r) => setTimeout(r, 500));
   assert.equal((await c.get<any>(GVR.pods, 'default', 'job-ok')).status.phase, 'Succeeded');
+  // The delay annotation holds completion back (1 h) while the others have finished.
+  const slow = await eventually('job-slow Running', async () => {
+    const p = await c.get<any>(GVR.pods, 'default', 'job-slow');
+    return p.status?.phase === 'Running' && p;
+  });
+  assert.equal(slow.status.containerStatuses[0].ready, true);
 });
 
 test('pods bound to a node that is not simulated are not touched', async () => {

@@ -118,7 +118,7 @@ export class StageController {
       prev.resourceVersion = p.metadata?.resourceVersion ?? '';
       return;
     }
-    const delay = stageDelayMs(stage, this.random);
+    const delay = stageDelayMs(stage, this.random, p);
     this.pending.set(key, { stage, due: this.now() + delay, resourceVersion: p.metadata?.resourceVersion ?? '' });
     this.queue.addAfter(key, delay);
   }

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { computeStageAction, getPath, loadStages, matchStage, matchesSelector, parsePath, parseStages, renderTemplate, stageDelayMs, type TemplateFuncs } from './stage.ts';
+import { computeStageAction, getPath, parseDurationMs, loadStages, matchStage, matchesSelector, parsePath, parseStages, renderTemplate, stageDelayMs, type TemplateFuncs } from './stage.ts';
 import { PodIPAllocator, simulatedPodCIDRs } from './pod-ip.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -96,6 +96,15 @@ describe('stage schema', () => {
     assert.equal(stageDelayMs(s, () => 0.5), 1250);
     assert.equal(stageDelayMs({ name: 'x', next: {}, delay: { durationMilliseconds: 700 } }, () => 0.9), 700);
     assert.equal(stageDelayMs({ name: 'x', next: {} }), 0);
+    const from = { name: 'x', next: {}, delay: { durationMilliseconds: 1000, durationFrom: { expressionFrom: '.metadata.annotations["d"]' } } };
+    assert.equal(stageDelayMs(from, () => 0.5, { metadata: { annotations: { d: '1m30s' } } }), 90_000);
+    assert.equal(stageDelayMs(from, () => 0.5, { metadata: { annotations: { d: '250ms' } } }), 250);
+    assert.equal(stageDelayMs(from, () => 0.5, { metadata: { annotations: { d: 'soon' } } }), 1000, 'malformed: the fixed duration');
+    assert.equal(stageDelayMs(from, () => 0.5, { metadata: {} }), 1000);
+    assert.equal(parseDurationMs('1.5s'), 1500);
+    assert.equal(parseDurationMs('2h'), 7_200_000);
+    assert.equal(parseDurationMs('10'), 10);
+    assert.equal(parseDurationMs('-1s'), undefined);
   });
 
   test('a stage that changes nothing is a no-op', () => {

@@ -14,6 +14,8 @@
  * delay:                             # optional
  *   durationMilliseconds: 1000       # fixed part, ms
  *   jitterDurationMilliseconds: 2000 # upper bound, ms: the delay is uniform in [duration, jitter]
+ *   durationFrom:                    # optional: read the duration from the object ("2s", "150ms", 1000)
+ *     expressionFrom: .metadata.annotations["skiff.io/simulated-complete-delay"]
  * next:
  *   statusTemplate: {...}            # merged into .status (see renderTemplate)
  *   delete: true                     # or: DELETE the pod with gracePeriodSeconds=0
@@ -51,7 +53,13 @@ export interface StageNext {
 export interface Stage {
   name: string;
   selector?: { matchExpressions?: StageSelectorRequirement[] };
-  delay?: { durationMilliseconds?: number; jitterDurationMilliseconds?: number };
+  delay?: {
+    durationMilliseconds?: number;
+    jitterDurationMilliseconds?: number;
+    /** Take the duration from the object instead, e.g. `.metadata.annotations["skiff.io/delay"]` (see parseDurationMs). */
+    durationFrom?: { expressionFrom: string };
+    jitterDurationFrom?: { expressionFrom: string };
+  };
   next: StageNext;
 }
 
@@ -165,12 +173,35 @@ export function matchStage(stages: readonly Stage[], obj: unknown): Stage | unde
 }
 
 /**
- * The stage's delay in ms: `durationMilliseconds`, or uniform in [duration, jitter] when
- * `jitterDurationMilliseconds` is larger (KWOK's semantics). `random` returns [0, 1).
+ * Parses a duration: a number (ms), or a Go duration string (`1.5s`, `300ms`, `1m30s`; units ns,
+ * us, µs, ms, s, m, h). Returns ms, or undefined when absent or malformed.
  */
-export function stageDelayMs(stage: Stage, random: () => number = Math.random): number {
-  const d = Math.max(0, stage.delay?.durationMilliseconds ?? 0);
-  const j = stage.delay?.jitterDurationMilliseconds;
+export function parseDurationMs(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
+  if (typeof v !== 'string' || !v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = v;
+  while (rest) {
+    const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * unit[m[2]!]!;
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+
+/**
+ * The stage's delay in ms for `obj`: `durationMilliseconds` (or the duration read from
+ * `durationFrom.expressionFrom` on the object, which wins when present and valid), or uniform in
+ * [duration, jitter] when the jitter (`jitterDurationMilliseconds` / `jitterDurationFrom`) is
+ * larger (KWOK's semantics). `random` returns [0, 1).
+ */
+export function stageDelayMs(stage: Stage, random: () => number = Math.random, obj?: unknown): number {
+  const from = (e?: { expressionFrom: string }) => (e && obj !== undefined ? parseDurationMs(getPath(obj, e.expressionFrom)) : undefined);
+  const d = Math.max(0, from(stage.delay?.durationFrom) ?? stage.delay?.durationMilliseconds ?? 0);
+  const j = from(stage.delay?.jitterDurationFrom) ?? stage.delay?.jitterDurationMilliseconds;
   if (j === undefined || j <= d) return d;
   return Math.floor(d + random() * (j - d));
 }
