@@ -83,4 +83,40 @@ describe('e2e: Jobs with real containers', { timeout: 300_000 }, () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /spec\.template\.spec\.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"/);
   });
+
+  test('an Indexed Job: each pod sees its JOB_COMPLETION_INDEX; completedIndexes 0-2', async () => {
+    const yaml = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: idx
+spec:
+  completionMode: Indexed
+  completions: 3
+  parallelism: 3
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: skiff.local/web:1
+        command: ["sh", "-c", "echo index=$JOB_COMPLETION_INDEX; test \\"$JOB_COMPLETION_INDEX\\" -ge 0 && test \\"$JOB_COMPLETION_INDEX\\" -lt 3"]
+`;
+    await c.kubectl(['apply', '-f', '-'], { input: yaml });
+    await c.kubectl(['wait', '--for=condition=complete', 'job/idx', '--timeout=120s'], { timeoutMs: 130_000 });
+    const job = JSON.parse(await c.kubectl(['get', 'job', 'idx', '-o', 'json']));
+    assert.equal(job.status.completedIndexes, '0-2');
+    assert.equal(job.status.succeeded, 3);
+    const pods = JSON.parse(await c.kubectl(['get', 'pods', '-l', 'job-name=idx', '-o', 'json'])).items;
+    const seen = new Set<string>();
+    for (const p of pods) {
+      const i = p.metadata.annotations['batch.kubernetes.io/job-completion-index'];
+      assert.ok(p.metadata.name.startsWith(`idx-${i}-`), p.metadata.name);
+      const log = await c.kubectl(['logs', p.metadata.name]);
+      assert.equal(log.trim(), `index=${i}`);
+      seen.add(i);
+    }
+    assert.deepEqual([...seen].sort(), ['0', '1', '2']);
+    assert.match(await c.kubectl(['get', 'job', 'idx']), /^idx\s+Complete\s+3\/3\s/m);
+  });
 });
