@@ -18,6 +18,7 @@ import { StatusError } from '../machinery/errors.ts';
 import { startVolumeControllers, type LocalPathOptions } from './volume/start.ts';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.ts';
 import { EndpointsController } from './endpoints/endpoints-controller.ts';
+import { ServiceLBController } from './servicelb/servicelb-controller.ts';
 import { JobController } from './job/job-controller.ts';
 
 /**
@@ -39,7 +40,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -69,7 +70,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -105,6 +106,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('endpointslice')) {
     const c = new EndpointSliceController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'endpoint-slice-controller', logger: log }), logger: log });
     runs.push({ name: 'endpointslice', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('service-lb')) {
+    const c = new ServiceLBController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'service-lb-controller', logger: log }), logger: log });
+    runs.push({ name: 'service-lb', run: () => c.run(Math.min(workers, 2), signal) });
   }
   if (enabled.has('endpoint')) {
     const c = new EndpointsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'endpoint-controller', logger: log }), logger: log });
