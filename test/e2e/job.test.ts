@@ -78,6 +78,12 @@ describe('e2e: Jobs with real containers', { timeout: 300_000 }, () => {
     const events = await c.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=bad', '-o', 'json']);
     assert.ok(JSON.parse(events).items.some((e: any) => e.reason === 'BackoffLimitExceeded'));
 
+    const desc = await c.kubectl(['describe', 'job', 'ok']);
+    assert.match(desc, /Pods Statuses:\s+0 Active \(0 Ready\) \/ 1 Succeeded \/ 0 Failed/);
+    assert.match(desc, /Normal\s+SuccessfulCreate\s+\S+\s+job-controller\s+Created pod: ok-/);
+    assert.match(desc, /Normal\s+Completed\s+\S+\s+job-controller\s+Job completed/);
+    assert.match(await c.kubectl(['get', 'all']), /^job\.batch\/ok\s+Complete\s+1\/1\s/m);
+
     // Invalid restartPolicy is refused with upstream's wording.
     const r = await c.kubectlRaw(['apply', '-f', '-'], { input: jobYaml('always', 0, 1).replace('restartPolicy: Never', 'restartPolicy: Always') });
     assert.notEqual(r.code, 0);
