@@ -12,6 +12,8 @@
  * ratioP50}. Goal: ratioP50 ≤ 2. `createToBound` ends at the first watch event carrying spec.nodeName
  * (scheduler + binding), `boundToRunning` is the rest (kubelet + runtime + status write).
  * Usage: `npm run bench` (root; builds the example image if needed). Cleans up everything it made.
+ * BENCH_PODS=n sets the sample count; BENCH_INTERLEAVE=1 alternates floor and skiff samples (both set
+ * up at once) so that a busy host slows both alike.
  */
 import { execFile, spawn } from 'node:child_process';
 import https from 'node:https';
@@ -92,75 +94,93 @@ function apiFromKubeconfig(file: string): Api {
   };
 }
 
-/** Skiff samples (ms, create → Running) and their split at the bind (first watch event with spec.nodeName). */
-async function benchSkiff(): Promise<{ samples: number[]; phases: Record<string, ReturnType<typeof summary>> }> {
-  const { archive } = buildWebImages();
+/** One pod-start sample source: set up once, take samples one at a time, tear down (always). */
+interface Sampler {
+  setup(): Promise<void>;
+  /** Starts pod number `i`; resolves with the latency in ms. */
+  sample(i: number): Promise<number>;
+  teardown(): Promise<void>;
+}
+
+/**
+ * Skiff: samples are create → Running (ms); `phases` splits them at the bind (the first watch event
+ * carrying spec.nodeName).
+ */
+function skiffSampler(): Sampler & { toBound: number[]; boundToRunning: number[] } {
   const id = newRunIdentity();
-  const cluster = await startCluster(id, { extraArgs: ['--import-images', archive] });
-  const api = apiFromKubeconfig(cluster.kubeconfig);
+  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
+  let api: Api;
+  let stop = () => {};
   const running = new Map<string, number>();
   const bound = new Map<string, number>();
   const waiters = new Map<string, () => void>();
-  try {
-    // Wait for the node to be Ready so the first sample does not include node start-up.
-    for (;;) {
-      const nodes = await api.request('GET', '/api/v1/nodes');
-      if (nodes.items.some((n: any) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const list = await api.request('GET', '/api/v1/namespaces/default/pods');
-    const stop = api.watch(`/api/v1/namespaces/default/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}`, (e) => {
-      const name = e.object?.metadata?.name;
-      if (name && e.object.spec?.nodeName && !bound.has(name)) bound.set(name, performance.now());
-      if (name && e.object.status?.phase === 'Running' && !running.has(name)) {
-        running.set(name, performance.now());
-        waiters.get(name)?.();
+  const toBound: number[] = [];
+  const boundToRunning: number[] = [];
+  return {
+    toBound,
+    boundToRunning,
+    async setup() {
+      const { archive } = buildWebImages();
+      cluster = await startCluster(id, { extraArgs: ['--import-images', archive] });
+      api = apiFromKubeconfig(cluster.kubeconfig);
+      // Wait for the node to be Ready so the first sample does not include node start-up.
+      for (;;) {
+        const nodes = await api.request('GET', '/api/v1/nodes');
+        if (nodes.items.some((n: any) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))) break;
+        await new Promise((r) => setTimeout(r, 200));
       }
-    });
-    const samples: number[] = [];
-    const toBound: number[] = [];
-    const boundToRunning: number[] = [];
-    try {
-      for (let i = 0; i < N; i++) {
-        const name = `bench-${i}`;
-        const done = new Promise<void>((r) => waiters.set(name, r));
-        const t0 = performance.now();
-        await api.request('POST', '/api/v1/namespaces/default/pods', {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name },
-          spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'web', image: IMAGE, imagePullPolicy: 'IfNotPresent' }] },
-        });
-        await done;
-        samples.push(running.get(name)! - t0);
-        const b = bound.get(name) ?? running.get(name)!;
-        toBound.push(b - t0);
-        boundToRunning.push(running.get(name)! - b);
-      }
-    } finally {
+      const list = await api.request('GET', '/api/v1/namespaces/default/pods');
+      stop = api.watch(`/api/v1/namespaces/default/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}`, (e) => {
+        const name = e.object?.metadata?.name;
+        if (name && e.object.spec?.nodeName && !bound.has(name)) bound.set(name, performance.now());
+        if (name && e.object.status?.phase === 'Running' && !running.has(name)) {
+          running.set(name, performance.now());
+          waiters.get(name)?.();
+        }
+      });
+    },
+    async sample(i) {
+      const name = `bench-${i}`;
+      const done = new Promise<void>((r) => waiters.set(name, r));
+      const t0 = performance.now();
+      await api.request('POST', '/api/v1/namespaces/default/pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'web', image: IMAGE, imagePullPolicy: 'IfNotPresent' }] },
+      });
+      await done;
+      const r = running.get(name)!;
+      const b = bound.get(name) ?? r;
+      toBound.push(b - t0);
+      boundToRunning.push(r - b);
+      return r - t0;
+    },
+    async teardown() {
       stop();
-    }
-    return { samples, phases: { createToBound: summary(toBound), boundToRunning: summary(boundToRunning) } };
-  } finally {
-    await cluster.stop();
-    removeRunDir(id);
-  }
+      await cluster?.stop();
+      removeRunDir(id);
+    },
+  };
 }
 
-async function benchFloor(): Promise<number[]> {
+/** The floor: netns + CNI (lo, eth0) + overlay + runc create/start by hand; samples end when `runc start` returns. */
+function floorSampler(): Sampler {
   const id = newRunIdentity();
-  const { archive } = buildWebImages();
-  const store = new ImageStore(path.join(id.dataDir, 'images'));
-  await store.importImage(archive);
-  const img = await store.resolve(IMAGE);
   const runcRoot = path.join(id.dataDir, 'runc');
   const cni = new CniRunner({ cacheDir: path.join(id.dataDir, 'cni-cache') });
   const net = defaultNetworkConfigList({ name: `${id.prefix}-bench`, bridge: `${id.prefix}b0`, subnet: id.clusterCIDR, ipamDataDir: path.join(id.dataDir, 'ipam') });
   const lo = loopbackConfigList(`${id.prefix}-lo`);
   const made: Array<{ name: string; bundle: string; rootfs: string; netns: string }> = [];
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < N; i++) {
+  let img: Awaited<ReturnType<ImageStore['resolve']>>;
+  return {
+    async setup() {
+      const { archive } = buildWebImages();
+      const store = new ImageStore(path.join(id.dataDir, 'images'));
+      await store.importImage(archive);
+      img = await store.resolve(IMAGE);
+    },
+    async sample(i) {
       const name = `${id.prefix}-floor-${i}`;
       const bundle = path.join(id.dataDir, 'bundles', name);
       const rootfs = path.join(bundle, 'rootfs');
@@ -193,31 +213,70 @@ async function benchFloor(): Promise<number[]> {
         p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc create exited ${code}`))));
       });
       await execFileP('runc', ['--root', runcRoot, 'start', name]);
-      samples.push(performance.now() - t0);
-    }
-    return samples;
-  } finally {
-    for (const m of made.reverse()) {
-      await execFileP('runc', ['--root', runcRoot, 'delete', '--force', m.name]).catch(() => {});
-      await execFileP('umount', [m.rootfs]).catch(() => {});
-      await cni.delNetworkList(net, { containerId: m.name, netns: m.netns, ifName: 'eth0' }).catch(() => {});
-      await cni.delNetworkList(lo, { containerId: m.name, netns: m.netns, ifName: 'lo' }).catch(() => {});
-      await execFileP('ip', ['netns', 'del', m.name]).catch(() => {});
-    }
-    await execFileP('ip', ['link', 'del', `${id.prefix}b0`]).catch(() => {});
-    for (const ctrl of ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'net_cls', 'perf_event', 'hugetlb', 'cpuset', 'net_cls,net_prio', 'net_prio', 'systemd']) {
-      for (const m of made) await execFileP('rmdir', [`/sys/fs/cgroup/${ctrl}/${id.prefix}/${m.name}`]).catch(() => {});
-      await execFileP('rmdir', [`/sys/fs/cgroup/${ctrl}/${id.prefix}`]).catch(() => {});
-    }
-    rmSync(id.dataDir, { recursive: true, force: true });
-  }
+      return performance.now() - t0;
+    },
+    async teardown() {
+      for (const m of made.reverse()) {
+        await execFileP('runc', ['--root', runcRoot, 'delete', '--force', m.name]).catch(() => {});
+        await execFileP('umount', [m.rootfs]).catch(() => {});
+        await cni.delNetworkList(net, { containerId: m.name, netns: m.netns, ifName: 'eth0' }).catch(() => {});
+        await cni.delNetworkList(lo, { containerId: m.name, netns: m.netns, ifName: 'lo' }).catch(() => {});
+        await execFileP('ip', ['netns', 'del', m.name]).catch(() => {});
+      }
+      await execFileP('ip', ['link', 'del', `${id.prefix}b0`]).catch(() => {});
+      for (const ctrl of ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'net_cls', 'perf_event', 'hugetlb', 'cpuset', 'net_cls,net_prio', 'net_prio', 'systemd']) {
+        for (const m of made) await execFileP('rmdir', [`/sys/fs/cgroup/${ctrl}/${id.prefix}/${m.name}`]).catch(() => {});
+        await execFileP('rmdir', [`/sys/fs/cgroup/${ctrl}/${id.prefix}`]).catch(() => {});
+      }
+      rmSync(id.dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
-const floor = await benchFloor();
-const { samples: skiff, phases } = await benchSkiff();
+/** Sets up `s`, takes N samples, always tears down. */
+async function runAlone(s: Sampler): Promise<number[]> {
+  const out: number[] = [];
+  try {
+    await s.setup();
+    for (let i = 0; i < N; i++) out.push(await s.sample(i));
+  } finally {
+    await s.teardown();
+  }
+  return out;
+}
+
+/** Both samplers set up at once, samples alternating floor/skiff so both see the same host load. */
+async function runInterleaved(floor: Sampler, skiff: Sampler): Promise<[number[], number[]]> {
+  const f: number[] = [];
+  const k: number[] = [];
+  try {
+    await floor.setup();
+    await skiff.setup();
+    for (let i = 0; i < N; i++) {
+      f.push(await floor.sample(i));
+      k.push(await skiff.sample(i));
+    }
+  } finally {
+    await skiff.teardown().catch(() => {});
+    await floor.teardown();
+  }
+  return [f, k];
+}
+
+const interleave = process.env.BENCH_INTERLEAVE === '1';
+const sk = skiffSampler();
+let floor: number[];
+let skiff: number[];
+if (interleave) [floor, skiff] = await runInterleaved(floorSampler(), sk);
+else {
+  floor = await runAlone(floorSampler());
+  skiff = await runAlone(sk);
+}
+const phases = { createToBound: summary(sk.toBound), boundToRunning: summary(sk.boundToRunning) };
 const result = {
   bench: 'pod-start',
   pods: N,
+  interleaved: interleave,
   image: IMAGE,
   skiff: { ...summary(skiff), phases: { createToBound: withoutSamples(phases.createToBound), boundToRunning: withoutSamples(phases.boundToRunning) } },
   floor: summary(floor),
