@@ -61,6 +61,23 @@ export function firstPendingIndexes(activePods: Pod[], succeeded: number[], coun
 }
 
 /**
+ * Active pods an Indexed Job must remove: no valid index, index ≥ completions, index already
+ * succeeded, or a second active pod for the same index (the newest duplicates go; one is kept).
+ */
+export function indexedPodsToRemove(activePods: Pod[], succeeded: number[], completions: number): Pod[] {
+  const done = new Set(succeeded);
+  const seen = new Set<number>();
+  const out: Pod[] = [];
+  const oldestFirst = [...activePods].sort((a, b) => Date.parse(a.metadata?.creationTimestamp ?? '') - Date.parse(b.metadata?.creationTimestamp ?? ''));
+  for (const p of oldestFirst) {
+    const i = getCompletionIndex(p);
+    if (i === undefined || i >= completions || done.has(i) || seen.has(i)) out.push(p);
+    else seen.add(i);
+  }
+  return out;
+}
+
+/**
  * A copy of `template` for completion index `index` of Job `jobName` (addCompletionIndexEnvVariables,
  * addCompletionIndexAnnotation, hostname): annotation + label, JOB_COMPLETION_INDEX in every
  * container and init container that lacks it, `spec.hostname` `<job>-<index>` when unset.

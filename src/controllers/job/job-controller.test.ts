@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../shared/test-harness.ts';
 import { JobsGVR } from './job-controller.ts';
-import { createJob, getJob, jobPods, newJobTestContext, setPodPhase, type JobTestContext } from './test-context.ts';
+import { addJobPod, createJob, getJob, jobPods, newJobTestContext, setPodPhase, syncJob, type JobTestContext } from './test-context.ts';
+import { JobCompletionIndexAnnotation } from './indexed.ts';
 
 /** Touches the Job (an annotation) so the controller syncs it again after the fake clock moved. */
 async function poke(ctx: JobTestContext, name: string): Promise<void> {
@@ -173,6 +174,29 @@ describe('JobController', () => {
       await poke(ctx, 'short');
       await until(() => ctx.c.peek(JobsGVR, 'default', 'short') === undefined, 'job deleted');
       assert.ok(ctx.c.actions.some((a) => a.verb === 'delete' && a.resource === 'jobs'));
+    } finally {
+      await ctx.stop();
+    }
+  });
+
+  test('Indexed: duplicate, out-of-range and already-succeeded indexes are removed; missing ones created', async () => {
+    const ctx = await newJobTestContext();
+    try {
+      const job = await createJob(ctx.c, 'ix', { completionMode: 'Indexed', completions: 3, parallelism: 3 });
+      const at = (i: string) => ({ [JobCompletionIndexAnnotation]: i });
+      await addJobPod(ctx.c, job, 'Succeeded', ctx.clock.now - 5000, at('2'));
+      const keep = await addJobPod(ctx.c, job, 'Running', ctx.clock.now - 4000, at('0'));
+      const dup = await addJobPod(ctx.c, job, 'Running', ctx.clock.now - 3000, at('0'));
+      const out = await addJobPod(ctx.c, job, 'Running', ctx.clock.now - 2000, at('7'));
+      const again = await addJobPod(ctx.c, job, 'Running', ctx.clock.now - 1000, at('2'));
+      await syncJob(ctx, 'ix');
+      const names = jobPods(ctx.c, job, 'active').map((p) => p.metadata!.name);
+      assert.deepEqual(names, [keep.metadata!.name]);
+      for (const p of [dup, out, again]) assert.ok(ctx.recorder.events.includes(`Normal SuccessfulDelete Deleted pod: ${p.metadata!.name}`));
+      await syncJob(ctx, 'ix');
+      const idx = jobPods(ctx.c, job, 'active').map((p) => p.metadata!.annotations![JobCompletionIndexAnnotation]).sort();
+      assert.deepEqual(idx, ['0', '1']);
+      assert.equal(getJob(ctx.c, 'ix').status.completedIndexes, '2');
     } finally {
       await ctx.stop();
     }

@@ -36,7 +36,7 @@ import { BaseController } from '../shared/base-controller.ts';
 import { ControllerExpectations } from '../shared/expectations.ts';
 import { PodControllerRefManager, newControllerRef, recheckDeletionTimestamp, type ControllerKind } from '../shared/controller-ref-manager.ts';
 import { getPodFromTemplate, getPodsPrefix } from '../shared/pod-control.ts';
-import { isPodReady, keyOf, labelsEqual, slowStartBatch, SlowStartInitialBatchSize } from '../shared/controller-utils.ts';
+import { getPodsToDelete, isPodReady, keyOf, labelsEqual, slowStartBatch, SlowStartInitialBatchSize } from '../shared/controller-utils.ts';
 import { isNamespaceTerminating } from '../replicaset/replica-set.ts';
 import {
   exceedsBackoffLimit,
@@ -46,7 +46,7 @@ import {
   pastBackoffLimitOnFailure,
   wantActivePods,
 } from './backoff.ts';
-import { firstPendingIndexes, formatIndexes, succeededIndexes, templateForIndex } from './indexed.ts';
+import { firstPendingIndexes, formatIndexes, indexedPodsToRemove, succeededIndexes, templateForIndex } from './indexed.ts';
 
 /** batch/v1 jobs. */
 export const JobsGVR: GroupVersionResource = { group: 'batch', version: 'v1', resource: 'jobs' };
@@ -359,10 +359,15 @@ export class JobController extends BaseController {
     }
     const completions = spec.completions ?? undefined;
     const want = wantActivePods(completions, spec.parallelism ?? 1, succeeded, activePods.length);
-    const rm = activePods.length - want;
+    const indexedMode = spec.completionMode === 'Indexed' && completions !== undefined;
+    // Indexed: pods without a valid index, out of range, duplicating an active index or for an
+    // index that already succeeded go first (upstream's activePodsForRemoval / excess pods).
+    const invalid = indexedMode ? (indexedPodsToRemove(activePods, doneIndexes, completions) as PodObj[]) : [];
+    const rm = Math.max(activePods.length - want, invalid.length);
     if (rm > 0) {
-      // Newest pods first: they have done the least work (activePodsForRemoval ranks like this too).
-      const victims = [...activePods].sort((a, b) => Date.parse(b.metadata?.creationTimestamp ?? '') - Date.parse(a.metadata?.creationTimestamp ?? '')).slice(0, Math.min(rm, MaxPodCreateDeletePerSync));
+      const rest = activePods.filter((p) => !invalid.includes(p));
+      // Then upstream's ActivePods order: unscheduled, pending, not ready, … newest first.
+      const victims = [...invalid, ...(getPodsToDelete(rest, activePods, Math.max(0, rm - invalid.length), now) as PodObj[])].slice(0, MaxPodCreateDeletePerSync);
       const { gone, error } = await this.deleteJobPods(job, victims);
       if (error) throw error;
       return activePods.filter((p) => !gone.has(p.metadata?.uid));
@@ -375,7 +380,7 @@ export class JobController extends BaseController {
       return activePods;
     }
     diff = Math.min(diff, MaxPodCreateDeletePerSync);
-    const indexes = spec.completionMode === 'Indexed' && completions !== undefined ? firstPendingIndexes(activePods, doneIndexes, diff, completions) : undefined;
+    const indexes = indexedMode ? firstPendingIndexes(activePods, doneIndexes, diff, completions) : undefined;
     if (indexes) diff = indexes.length;
     this.expectations.expectCreations(key, diff);
     let next = 0;
