@@ -63,6 +63,22 @@ describe('e2e: examples/ with the imported offline image', { timeout: 600_000 },
     await c.kubectl(['delete', 'pod', 'web-with-sidecar', '--grace-period=1']);
   });
 
+  test('pvc-pod.yaml: the claim binds on local-path and its data outlives the pod', async () => {
+    const manifest = path.join(examples, 'pvc-pod.yaml');
+    await c.kubectl(['apply', '-f', manifest]);
+    await c.kubectl(['wait', '--for=condition=Ready', 'pod/data-writer', '--timeout=120s'], { timeoutMs: 130_000 });
+    const pvc = JSON.parse(await c.kubectl(['get', 'pvc', 'data', '-o', 'json']));
+    assert.equal(pvc.status.phase, 'Bound');
+    assert.equal(pvc.spec.storageClassName, 'local-path');
+    assert.equal((await c.kubectl(['exec', 'data-writer', '--', 'cat', '/data/log.txt'])).trim().split('\n').length, 1);
+    await c.kubectl(['delete', 'pod', 'data-writer']);
+    await c.kubectl(['apply', '-f', manifest]);
+    await c.kubectl(['wait', '--for=condition=Ready', 'pod/data-writer', '--timeout=120s'], { timeoutMs: 130_000 });
+    assert.equal((await c.kubectl(['exec', 'data-writer', '--', 'cat', '/data/log.txt'])).trim().split('\n').length, 2, 'the first run\'s line is still there');
+    await c.kubectl(['delete', '-f', manifest]);
+    await waitFor('PV removed with the claim (reclaimPolicy Delete)', async () => JSON.parse(await c.kubectl(['get', 'pv', '-o', 'json'])).items.length === 0, 60_000);
+  });
+
   test('web-deployment.yaml: 3 replicas roll out and answer', async () => {
     await c.kubectl(['apply', '-f', path.join(examples, 'web-deployment.yaml')]);
     const out = await c.kubectl(['rollout', 'status', 'deploy/web', '--timeout=240s'], { timeoutMs: 250_000 });
@@ -72,6 +88,23 @@ describe('e2e: examples/ with the imported offline image', { timeout: 600_000 },
     for (const p of list.items) assert.equal((await httpGet(p.status.podIP, 8080)).status, 200);
     const table = await c.kubectl(['get', 'deploy', 'web']);
     assert.match(table, /^web\s+3\/3\s+3\s+3\s+/m);
+
+    // web-service.yaml: the ClusterIP balances over all three replicas.
+    await c.kubectl(['apply', '-f', path.join(examples, 'web-service.yaml')]);
+    const svc = JSON.parse(await c.kubectl(['get', 'svc', 'web', '-o', 'json']));
+    assert.ok(svc.spec.clusterIP, 'ClusterIP allocated');
+    const names = new Set(list.items.map((p: any) => p.metadata.name));
+    const seen = await waitFor('every replica answers on the ClusterIP', async () => {
+      const hosts = new Set<string>();
+      for (let i = 0; i < 30; i++) {
+        const r = await httpGet(svc.spec.clusterIP, 80);
+        const m = /hostname: (\S+)/.exec(r.body);
+        if (r.status === 200 && m) hosts.add(m[1]!);
+      }
+      return hosts.size === 3 ? hosts : undefined;
+    }, 60_000);
+    assert.deepEqual([...seen].sort(), [...names].sort());
+    await c.kubectl(['delete', '-f', path.join(examples, 'web-service.yaml')]);
     await c.kubectl(['delete', '-f', path.join(examples, 'web-deployment.yaml')]);
     await waitFor('pods gone', async () => JSON.parse(await c.kubectl(['get', 'pods', '-o', 'json'])).items.length === 0, 120_000);
   });
