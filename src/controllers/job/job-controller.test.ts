@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../shared/test-harness.ts';
+import { GVR } from '../../client/interface.ts';
 import { JobsGVR } from './job-controller.ts';
 import { addJobPod, createJob, getJob, jobPods, newJobTestContext, setPodPhase, syncJob, type JobTestContext } from './test-context.ts';
 import { JobCompletionIndexAnnotation } from './indexed.ts';
@@ -197,6 +198,46 @@ describe('JobController', () => {
       const idx = jobPods(ctx.c, job, 'active').map((p) => p.metadata!.annotations![JobCompletionIndexAnnotation]).sort();
       assert.deepEqual(idx, ['0', '1']);
       assert.equal(getJob(ctx.c, 'ix').status.completedIndexes, '2');
+    } finally {
+      await ctx.stop();
+    }
+  });
+
+  test('podFailurePolicy: Ignore rule does not count; FailJob rule fails the Job with reason PodFailurePolicy', async () => {
+    const ctx = await newJobTestContext();
+    try {
+      const job = await createJob(ctx.c, 'pfp', {
+        backoffLimit: 6,
+        podFailurePolicy: {
+          rules: [
+            { action: 'FailJob', onExitCodes: { containerName: 'c', operator: 'In', values: [42] } },
+            { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+          ],
+        },
+      });
+      const fail = async (exitCode: number, conditions: { type: string; status: string }[]) => {
+        const [p] = jobPods(ctx.c, job, 'active');
+        const cur = ctx.c.peek(GVR.pods, 'default', p.metadata!.name!)!;
+        const status = { phase: 'Failed', conditions, containerStatuses: [{ name: 'c', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, finishedAt: new Date(ctx.clock.now).toISOString() } } }] };
+        await ctx.c.update(GVR.pods, 'default', { ...cur, status }, { subresource: 'status' });
+        return p.metadata!.name!;
+      };
+      await syncJob(ctx, 'pfp');
+      await fail(1, [{ type: 'DisruptionTarget', status: 'True' }]);
+      await syncJob(ctx, 'pfp');
+      assert.equal(getJob(ctx.c, 'pfp').status.failed, 0, 'ignored failure not counted');
+      assert.equal(jobPods(ctx.c, job, 'active').length, 1, 'replacement created without back-off');
+      const name = await fail(42, []);
+      await syncJob(ctx, 'pfp');
+      const msg = `Container c for pod default/${name} failed with exit code 42 matching FailJob rule at index 0`;
+      assert.deepEqual(
+        getJob(ctx.c, 'pfp').status.conditions.map((c: any) => [c.type, c.reason, c.message]),
+        [
+          ['FailureTarget', 'PodFailurePolicy', msg],
+          ['Failed', 'PodFailurePolicy', msg],
+        ],
+      );
+      assert.equal(getJob(ctx.c, 'pfp').status.failed, 1);
     } finally {
       await ctx.stop();
     }

@@ -5,7 +5,9 @@
  * `syncJob(key)` reads the listers; a gone Job drops its expectations; a finished Job (Complete or
  * Failed) only has its ttlSecondsAfterFinished checked. Otherwise it claims the Job's pods by
  * selector + ControllerRef and decides, in upstream's order:
- *  1. a terminal criterion: failed > backoffLimit (or, for OnFailure, container restarts reach it)
+ *  1. a terminal criterion: a Failed pod matching a podFailurePolicy FailJob rule →
+ *     FailureTarget/PodFailurePolicy (pods matching Ignore rules are not counted at all);
+ *     failed > backoffLimit (or, for OnFailure, container restarts reach it)
  *     → FailureTarget/BackoffLimitExceeded; past activeDeadlineSeconds → FailureTarget/
  *     DeadlineExceeded; enough successes → SuccessCriteriaMet/CompletionsReached;
  *  2. with a terminal criterion: delete the active pods; once none is left running or
@@ -46,6 +48,7 @@ import {
   pastBackoffLimitOnFailure,
   wantActivePods,
 } from './backoff.ts';
+import { JobReasonPodFailurePolicy, matchPodFailurePolicy } from './pod-failure-policy.ts';
 import { firstPendingIndexes, formatIndexes, indexedPodsToRemove, succeededIndexes, templateForIndex } from './indexed.ts';
 
 /** batch/v1 jobs. */
@@ -245,7 +248,9 @@ export class JobController extends BaseController {
     let activePods = pods.filter((p) => !isTerminal(p) && !p.metadata?.deletionTimestamp);
     const terminating = pods.filter((p) => !isTerminal(p) && p.metadata?.deletionTimestamp).length;
     const succeededPods = pods.filter((p) => p.status?.phase === 'Succeeded');
-    const failedPods = pods.filter((p) => p.status?.phase === 'Failed');
+    const policy = spec.podFailurePolicy;
+    // Failures matching an Ignore rule count neither in status.failed nor against the limit.
+    const failedPods = pods.filter((p) => p.status?.phase === 'Failed' && (!policy || matchPodFailurePolicy(policy, p)?.action !== 'Ignore'));
 
     const status: JobStatus = deepCopy(job.status ?? {});
     const conditions: JobCondition[] = [...(status.conditions ?? [])];
@@ -273,7 +278,10 @@ export class JobController extends BaseController {
     let target = trueCondition(conditions, 'FailureTarget') ?? trueCondition(conditions, 'SuccessCriteriaMet');
     if (!target) {
       let add: JobCondition | undefined;
-      if (exceedsBackoffLimit(failed, backoffLimit) || pastBackoffLimitOnFailure(spec.template?.spec?.restartPolicy, backoffLimit, activePods)) {
+      const failJob = policy ? failedPods.map((p) => matchPodFailurePolicy(policy, p)).find((m) => m?.action === 'FailJob') : undefined;
+      if (failJob) {
+        add = newCondition('FailureTarget', 'True', JobReasonPodFailurePolicy, failJob.message, now);
+      } else if (exceedsBackoffLimit(failed, backoffLimit) || pastBackoffLimitOnFailure(spec.template?.spec?.restartPolicy, backoffLimit, activePods)) {
         add = newCondition('FailureTarget', 'True', JobReasons.BackoffLimitExceeded.reason, JobReasons.BackoffLimitExceeded.message, now);
       } else if (pastActiveDeadline(spec.activeDeadlineSeconds, startMs, now)) {
         add = newCondition('FailureTarget', 'True', JobReasons.DeadlineExceeded.reason, JobReasons.DeadlineExceeded.message, now);

@@ -61,6 +61,10 @@ describe('batch/v1 Job API', () => {
       'spec.backoffLimit: Invalid value: -2: must be greater than or equal to 0',
     ]);
     assert.deepEqual(create(newJob({ completionMode: 'Indexed', parallelism: 2 })), ['spec.completions: Required value: when completion mode is Indexed']);
+    assert.deepEqual(create(newJob({ podFailurePolicy: { rules: [{ action: 'Explode', onExitCodes: { operator: 'In', values: [1] } }] } }, 'OnFailure')), [
+      'spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified',
+      'spec.podFailurePolicy.rules[0].action: Unsupported value: "Explode": supported values: "Count", "FailIndex", "FailJob", "Ignore"',
+    ]);
   });
 
   test('update: template, selector and completions are immutable; generation bumps on spec change', () => {

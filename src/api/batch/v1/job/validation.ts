@@ -105,6 +105,16 @@ export function validateJobSpec(spec: unknown, path: FieldPath): FieldError[] {
   errs.push(...validatePodTemplateSpec(s.template, tpath));
   const rp = rec(rec(s.template).spec).restartPolicy;
   if (rp !== 'OnFailure' && rp !== 'Never') errs.push(notSupported(tpath.child('spec', 'restartPolicy'), rp ?? '', ['OnFailure', 'Never']));
+  if (!unset(s.podFailurePolicy)) {
+    if (rp !== 'Never') errs.push(invalid(tpath.child('spec', 'restartPolicy'), rp ?? '', 'only "Never" is supported when podFailurePolicy is specified'));
+    const rules = Array.isArray(rec(s.podFailurePolicy).rules) ? (rec(s.podFailurePolicy).rules as unknown[]) : [];
+    rules.forEach((r, i) => {
+      const action = rec(r).action;
+      const rp2 = path.child('podFailurePolicy', 'rules').index(i).child('action');
+      if (unset(action)) errs.push(required(rp2, ''));
+      else if (!['Count', 'FailIndex', 'FailJob', 'Ignore'].includes(action)) errs.push(notSupported(rp2, action, ['Count', 'FailIndex', 'FailJob', 'Ignore']));
+    });
+  }
   return errs;
 }
 
