@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { leftovers, newRunIdentity, removeRunDir, startCluster, type RunIdentity, type TestCluster } from '../support/cluster.ts';
+import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 import { buildWebImages } from '../support/registry.ts';
 
 const jobYaml = (name: string, exitCode: number, backoffLimit: number) => `apiVersion: batch/v1
@@ -124,5 +124,9 @@ spec:
     }
     assert.deepEqual([...seen].sort(), ['0', '1', '2']);
     assert.match(await c.kubectl(['get', 'job', 'idx']), /^idx\s+Complete\s+3\/3\s/m);
+
+    // Deleting the Job garbage-collects its pods (Background propagation through ownerReferences).
+    await c.kubectl(['delete', 'job', 'idx']);
+    await waitFor('Job pods collected', async () => JSON.parse(await c.kubectl(['get', 'pods', '-l', 'job-name=idx', '-o', 'json'])).items.length === 0, 60_000);
   });
 });

@@ -46,6 +46,8 @@ export const DefaultGCResources: GroupVersionResource[] = [
   GVR.serviceaccounts,
   GVR.nodes,
   GVR.leases,
+  { group: 'batch', version: 'v1', resource: 'jobs' },
+  { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
 ];
 
 /** Options for {@link GarbageCollector}. */
