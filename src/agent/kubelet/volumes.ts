@@ -28,6 +28,7 @@ import type { Client, GroupVersionResource } from '../../client/interface.ts';
 import { GVR } from '../../client/interface.ts';
 import { isNotFound } from '../../machinery/errors.ts';
 import { setUpPersistentVolumeClaim } from './pvc-volume.ts';
+import { tryParseQuantity } from '../../machinery/quantity.ts';
 
 const run = promisify(execFile);
 
@@ -289,28 +290,17 @@ async function isMountPoint(dir: string): Promise<boolean> {
 }
 
 /**
- * Parses a Kubernetes quantity (`64Mi`, `1G`, `500m`, `1.5`, `2e3`) to a plain number
- * (bytes for memory, cores for cpu). Returns NaN for garbage. (Fallback until
- * src/machinery/quantity.ts is shared.)
+ * Quantity string (`64Mi`, `1G`, `1.5`, `2e3`) → whole bytes, rounded up as upstream's
+ * `Quantity.Value()` (src/machinery/quantity.ts). Returns NaN for an unparsable quantity.
  */
-export function parseQuantity(q: string): number {
-  const m = /^([+-]?[0-9.]+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/.exec(String(q).trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  if (m[2]) return n * Math.pow(10, Number(m[2].slice(1)));
-  const mult: Record<string, number> = {
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-    n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  };
-  return n * (m[3] ? mult[m[3]] : 1);
-}
-
-/** Quantity → whole bytes (rounded up). */
 export function quantityBytes(q: string): number {
-  return Math.ceil(parseQuantity(q));
+  return tryParseQuantity(String(q).trim())?.value() ?? NaN;
 }
 
-/** CPU quantity → millicores (rounded up, as upstream's MilliValue). */
+/**
+ * CPU quantity string (`500m`, `0.1`) → millicores, rounded up as upstream's `Quantity.MilliValue()`
+ * (src/machinery/quantity.ts). Returns NaN for an unparsable quantity.
+ */
 export function quantityMillis(q: string): number {
-  return Math.ceil(Math.round(parseQuantity(q) * 1e9) / 1e6);
+  return tryParseQuantity(String(q).trim())?.milliValue() ?? NaN;
 }
