@@ -33,60 +33,12 @@ export const nothingSelector: Selector = {
   toString: () => '<nothing>',
 };
 
-function matchRequirement(r: Requirement, labels: Record<string, string>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-  const v = labels[r.key];
-  switch (r.operator) {
-    case '=':
-    case 'in':
-      return has && r.values.includes(v);
-    case '!=':
-    case 'notin':
-      return !has || !r.values.includes(v);
-    case 'exists':
-      return has;
-    case '!':
-      return !has;
-    case 'gt':
-    case 'lt': {
-      if (!has) return false;
-      const a = Number(v);
-      const b = Number(r.values[0]);
-      return r.operator === 'gt' ? a > b : a < b;
-    }
-  }
-}
-
-function reqString(r: Requirement): string {
-  switch (r.operator) {
-    case '=':
-      return `${r.key}=${r.values[0]}`;
-    case '!=':
-      return `${r.key}!=${r.values[0]}`;
-    case 'in':
-      return `${r.key} in (${[...r.values].sort().join(',')})`;
-    case 'notin':
-      return `${r.key} notin (${[...r.values].sort().join(',')})`;
-    case 'exists':
-      return r.key;
-    case '!':
-      return `!${r.key}`;
-    case 'gt':
-      return `${r.key}>${r.values[0]}`;
-    case 'lt':
-      return `${r.key}<${r.values[0]}`;
-  }
-}
-
-/** Builds a Selector from requirements. */
+/**
+ * Builds a Selector from requirements (sorted by key), matched and printed by machinery/labels.ts
+ * (`labels.Requirement.Matches` / `String`). Requirements are not validated.
+ */
 export function selectorFromRequirements(reqs: Requirement[]): Selector {
-  const sorted = [...reqs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return {
-    requirements: sorted,
-    empty: sorted.length === 0,
-    matches: (labels) => sorted.every((r) => matchRequirement(r, labels ?? {})),
-    toString: () => sorted.map(reqString).join(','),
-  };
+  return wrap(labels.newSelector().add(...reqs.map((r) => new labels.Requirement(r.key, r.operator, r.values))));
 }
 
 /** Selector matching everything (upstream `labels.Everything()`). */
