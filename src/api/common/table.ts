@@ -6,6 +6,8 @@
 import type { KubeObject } from '../../client/interface.ts';
 import type { TableColumnDefinition, TableConvertor } from '../resource-types.ts';
 import { translateTimestampSince } from './duration.ts';
+import { arr, rec } from './meta.ts';
+import { formatLabelSelector } from '../../machinery/labels.ts';
 export { formatLabels, formatLabelSelector } from '../../machinery/labels.ts';
 
 /** Swagger description of ObjectMeta.name, used by every Name column. */
@@ -72,4 +74,28 @@ export const defaultTableConvertor: TableConvertor = {
 export function layoutContainerCells(containers: { name?: string; image?: string }[] | undefined): [string, string] {
   const list = containers ?? [];
   return [list.map((c) => c.name ?? '').join(','), list.map((c) => c.image ?? '').join(',')];
+}
+
+/**
+ * The wide-only `Containers`, `Images`, `Selector` columns that upstream's printDeployment,
+ * printReplicaSet and printJob append after Age (priority 1).
+ * @param selectorDescription the kind's swagger description of `spec.selector`
+ */
+export function podTemplateWideColumns(selectorDescription: string): TableColumnDefinition[] {
+  return [
+    column('Containers', 'string', 'Names of each container in the template.', 1),
+    column('Images', 'string', 'Images referenced by each container in the template.', 1),
+    column('Selector', 'string', selectorDescription, 1),
+  ];
+}
+
+/**
+ * Cells for {@link podTemplateWideColumns}: `spec.template.spec.containers` names and images
+ * ({@link layoutContainerCells}) and `spec.selector` as `metav1.FormatLabelSelector`.
+ * @returns `[names, images, selector]`
+ */
+export function podTemplateWideCells(obj: KubeObject): [string, string, string] {
+  const spec = rec(obj.spec);
+  const [names, images] = layoutContainerCells(arr(rec(rec(spec.template).spec).containers));
+  return [names, images, formatLabelSelector(spec.selector)];
 }

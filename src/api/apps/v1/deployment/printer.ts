@@ -1,6 +1,6 @@
 /** Deployment Table (upstream printDeployment): Ready `ready/desired`, Up-to-date, Available, Age, (wide) Containers, Images, Selector. */
 import type { TableConvertor } from '../../../resource-types.ts';
-import { ageColumn, column, formatLabelSelector, layoutContainerCells, nameColumn, objAge, objName } from '../../../common/table.ts';
+import { ageColumn, column, nameColumn, objAge, objName, podTemplateWideCells, podTemplateWideColumns } from '../../../common/table.ts';
 import { arr, rec } from '../../../common/meta.ts';
 
 /** Deployment Table. */
@@ -11,23 +11,18 @@ export const deploymentTable: TableConvertor = {
     column('Up-to-date', 'integer', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),
     column('Available', 'integer', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'),
     ageColumn,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
-    column('Selector', 'string', 'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template\'s labels.', 1),
+    ...podTemplateWideColumns('Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template\'s labels.'),
   ],
   cells(obj, now) {
     const spec = rec(obj.spec);
     const status = rec(obj.status);
-    const [names, images] = layoutContainerCells(arr(rec(rec(spec.template).spec).containers));
     return [
       objName(obj),
       `${Number(status.readyReplicas ?? 0)}/${Number(spec.replicas ?? 0)}`,
       Number(status.updatedReplicas ?? 0),
       Number(status.availableReplicas ?? 0),
       objAge(obj, now),
-      names,
-      images,
-      formatLabelSelector(spec.selector),
+      ...podTemplateWideCells(obj),
     ];
   },
 };

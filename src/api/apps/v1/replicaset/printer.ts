@@ -1,6 +1,6 @@
 /** ReplicaSet Table (upstream printReplicaSet): Desired, Current, Ready, Age, (wide) Containers, Images, Selector. */
 import type { TableConvertor } from '../../../resource-types.ts';
-import { ageColumn, column, formatLabelSelector, layoutContainerCells, nameColumn, objAge, objName } from '../../../common/table.ts';
+import { ageColumn, column, nameColumn, objAge, objName, podTemplateWideCells, podTemplateWideColumns } from '../../../common/table.ts';
 import { arr, rec } from '../../../common/meta.ts';
 
 /** ReplicaSet Table. */
@@ -11,23 +11,18 @@ export const replicaSetTable: TableConvertor = {
     column('Current', 'integer', 'Replicas is the most recently observed number of non-terminating pods. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#how-a-replicaset-works'),
     column('Ready', 'integer', 'The number of non-terminating pods targeted by this ReplicaSet with a Ready Condition.'),
     ageColumn,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
-    column('Selector', 'string', 'Selector is a label query over pods that should match the replica count. Label keys and values that must match in order to be controlled by this replica set. It must match the pod template\'s labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors', 1),
+    ...podTemplateWideColumns('Selector is a label query over pods that should match the replica count. Label keys and values that must match in order to be controlled by this replica set. It must match the pod template\'s labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors'),
   ],
   cells(obj, now) {
     const spec = rec(obj.spec);
     const status = rec(obj.status);
-    const [names, images] = layoutContainerCells(arr(rec(rec(spec.template).spec).containers));
     return [
       objName(obj),
       Number(spec.replicas ?? 0),
       Number(status.replicas ?? 0),
       Number(status.readyReplicas ?? 0),
       objAge(obj, now),
-      names,
-      images,
-      formatLabelSelector(spec.selector),
+      ...podTemplateWideCells(obj),
     ];
   },
 };

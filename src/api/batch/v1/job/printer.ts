@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../../../../client/interface.ts';
 import type { TableConvertor } from '../../../resource-types.ts';
-import { ageColumn, column, formatLabelSelector, layoutContainerCells, nameColumn, objAge, objName } from '../../../common/table.ts';
+import { ageColumn, column, nameColumn, objAge, objName, podTemplateWideCells, podTemplateWideColumns } from '../../../common/table.ts';
 import { humanDuration } from '../../../common/duration.ts';
 import { arr, rec } from '../../../common/meta.ts';
 
@@ -51,13 +51,9 @@ export const jobTable: TableConvertor = {
     column('Completions', 'string', 'The completion status of the job as `succeeded/completions`.'),
     column('Duration', 'string', 'Time required to complete the job.'),
     ageColumn,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
-    column('Selector', 'string', 'A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors', 1),
+    ...podTemplateWideColumns('A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors'),
   ],
   cells(obj, now) {
-    const spec = rec(obj.spec);
-    const [names, images] = layoutContainerCells(arr(rec(rec(spec.template).spec).containers));
-    return [objName(obj), jobStatusCell(obj), jobCompletionsCell(obj), jobDurationCell(obj, now), objAge(obj, now), names, images, formatLabelSelector(spec.selector)];
+    return [objName(obj), jobStatusCell(obj), jobCompletionsCell(obj), jobDurationCell(obj, now), objAge(obj, now), ...podTemplateWideCells(obj)];
   },
 };
