@@ -24,8 +24,8 @@ import { BaseController } from '../shared/base-controller.ts';
 import { keyOf } from '../shared/controller-utils.ts';
 import {
   IsHeadlessService,
+  addServiceAndPodHandlers,
   findPort,
-  getPodServiceMemberships,
   isPodReady,
   podIPv4,
   serviceSelector,
@@ -193,20 +193,7 @@ export class EndpointsController extends BaseController {
     this.serviceInformer = opts.factory.forResource<ServiceObj>(GVR.services);
     this.podInformer = opts.factory.forResource<PodObj>(GVR.pods);
     this.endpointsInformer = opts.factory.forResource<EndpointsObj>(GVR.endpoints);
-    this.serviceInformer.addEventHandler({
-      onAdd: (s) => this.queue.add(keyOf(s)),
-      onUpdate: (_o, n) => this.queue.add(keyOf(n)),
-      onDelete: (s) => this.queue.add(keyOf(s instanceof DeletedFinalStateUnknown ? s.obj : s)),
-    });
-    this.podInformer.addEventHandler({
-      onAdd: (p) => this.addPod(p),
-      onUpdate: (o, n) => {
-        if (o.metadata?.resourceVersion === n.metadata?.resourceVersion) return;
-        this.addPod(n);
-        this.addPod(o);
-      },
-      onDelete: (p) => this.addPod(p instanceof DeletedFinalStateUnknown ? p.obj : p),
-    });
+    addServiceAndPodHandlers(this.serviceInformer, this.podInformer, (k) => this.queue.add(k));
     // onEndpointsDelete: a removed Endpoints of a live Service is recreated.
     this.endpointsInformer.addEventHandler({
       onDelete: (e) => {
@@ -222,10 +209,6 @@ export class EndpointsController extends BaseController {
       if (!(await inf.waitForSync(signal))) return;
     }
     await this.runWorkers(workers, signal);
-  }
-
-  private addPod(pod: PodObj): void {
-    for (const k of getPodServiceMemberships(this.serviceInformer.lister.list(pod.metadata?.namespace), pod)) this.queue.add(k);
   }
 
   /** `syncService`; throws to retry with back-off (event `FailedToUpdateEndpoint`). */

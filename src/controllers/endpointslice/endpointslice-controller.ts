@@ -29,14 +29,13 @@ import type { K } from '../../client/object-util.ts';
 import { selectorFromRequirements } from '../../client/selectors.ts';
 import { StatusError, isNotFound } from '../../machinery/errors.ts';
 import { BaseController } from '../shared/base-controller.ts';
-import { keyOf } from '../shared/controller-utils.ts';
 import {
   ControllerName,
   IsHeadlessService,
   LabelManagedBy,
   LabelServiceName,
+  addServiceAndPodHandlers,
   findPort,
-  getPodServiceMemberships,
   isPodReady,
   podIPv4,
   serviceSelector,
@@ -235,16 +234,7 @@ export class EndpointSliceController extends BaseController {
     this.serviceInformer = opts.factory.forResource<ServiceObj>(GVR.services);
     this.podInformer = opts.factory.forResource<PodObj>(GVR.pods);
     this.sliceInformer = opts.factory.forResource<EndpointSliceObj>(GVR.endpointslices);
-    this.serviceInformer.addEventHandler({
-      onAdd: (s) => this.queue.add(keyOf(s)),
-      onUpdate: (_o, n) => this.queue.add(keyOf(n)),
-      onDelete: (s) => this.queue.add(keyOf(s instanceof DeletedFinalStateUnknown ? s.obj : s)),
-    });
-    this.podInformer.addEventHandler({
-      onAdd: (p) => this.addPod(p),
-      onUpdate: (o, n) => this.updatePod(o, n),
-      onDelete: (p) => this.addPod(p instanceof DeletedFinalStateUnknown ? p.obj : p),
-    });
+    addServiceAndPodHandlers(this.serviceInformer, this.podInformer, (k) => this.queue.add(k));
     this.sliceInformer.addEventHandler({
       onAdd: (s) => this.onEndpointSliceEvent(s),
       onUpdate: (o, n) => {
@@ -265,20 +255,6 @@ export class EndpointSliceController extends BaseController {
       if (!(await inf.waitForSync(signal))) return;
     }
     await this.runWorkers(workers, signal);
-  }
-
-  private addPod(pod: PodObj): void {
-    for (const k of getPodServiceMemberships(this.serviceInformer.lister.list(pod.metadata?.namespace), pod)) this.queue.add(k);
-  }
-
-  /** `updatePod`: the Services selecting the old or the new pod (labels may have changed). */
-  private updatePod(old: PodObj, cur: PodObj): void {
-    if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-    const keys = new Set([
-      ...getPodServiceMemberships(this.serviceInformer.lister.list(cur.metadata?.namespace), cur),
-      ...getPodServiceMemberships(this.serviceInformer.lister.list(old.metadata?.namespace), old),
-    ]);
-    for (const k of keys) this.queue.add(k);
   }
 
   /** A managed slice changed or went (possibly by someone else): resync its Service. */

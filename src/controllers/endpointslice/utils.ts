@@ -7,7 +7,8 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { K } from '../../client/object-util.ts';
 import { selectorFromRequirements, type Selector } from '../../client/selectors.ts';
-import { isPodReady } from '../shared/controller-utils.ts';
+import { DeletedFinalStateUnknown, type SharedInformer } from '../../client/informer.ts';
+import { isPodReady, keyOf } from '../shared/controller-utils.ts';
 
 /** A Service as the controllers read it. */
 export type ServiceObj = K<Service>;
@@ -96,4 +97,48 @@ export function getPodServiceMemberships(services: ServiceObj[], pod: PodObj): s
     if (sel.matches(pod.metadata?.labels ?? {})) out.push(`${s.metadata?.namespace}/${s.metadata?.name}`);
   }
   return out;
+}
+
+/**
+ * `GetServicesToUpdateOnPodChange`: keys of the Services selecting the new or the old pod (labels
+ * may have changed), new pod's first, without duplicates; none when the resourceVersion is unchanged
+ * (a resync).
+ */
+export function getServicesToUpdateOnPodChange(services: (namespace: string | undefined) => ServiceObj[], old: PodObj, cur: PodObj): Set<string> {
+  if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return new Set();
+  return new Set([
+    ...getPodServiceMemberships(services(cur.metadata?.namespace), cur),
+    ...getPodServiceMemberships(services(old.metadata?.namespace), old),
+  ]);
+}
+
+/**
+ * Registers the Service and Pod event handlers the Endpoints and EndpointSlice controllers share
+ * (upstream onServiceUpdate / onServiceDelete / addPod / updatePod / deletePod): a Service event
+ * enqueues its own key; a pod event enqueues the keys of the Services selecting it
+ * ({@link getPodServiceMemberships}, {@link getServicesToUpdateOnPodChange}). Tombstones
+ * (`DeletedFinalStateUnknown`) are unwrapped.
+ * @param enqueue called with `ns/name` Service keys
+ */
+export function addServiceAndPodHandlers(
+  serviceInformer: SharedInformer<ServiceObj>,
+  podInformer: SharedInformer<PodObj>,
+  enqueue: (key: string) => void,
+): void {
+  const services = (namespace: string | undefined) => serviceInformer.lister.list(namespace);
+  const addPod = (pod: PodObj) => {
+    for (const k of getPodServiceMemberships(services(pod.metadata?.namespace), pod)) enqueue(k);
+  };
+  serviceInformer.addEventHandler({
+    onAdd: (s) => enqueue(keyOf(s)),
+    onUpdate: (_o, n) => enqueue(keyOf(n)),
+    onDelete: (s) => enqueue(keyOf(s instanceof DeletedFinalStateUnknown ? s.obj : s)),
+  });
+  podInformer.addEventHandler({
+    onAdd: (p) => addPod(p),
+    onUpdate: (o, n) => {
+      for (const k of getServicesToUpdateOnPodChange(services, o, n)) enqueue(k);
+    },
+    onDelete: (p) => addPod(p instanceof DeletedFinalStateUnknown ? p.obj : p),
+  });
 }
