@@ -15,6 +15,7 @@ import type { EventRecorder } from '../../client/record.ts';
 import { labelSelectorAsSelector, type Selector } from '../../client/selectors.ts';
 import { deepCopy, getControllerOf, type K, type Mutable } from '../../client/object-util.ts';
 import { BaseController } from '../shared/base-controller.ts';
+import { resolveControllerRef } from '../shared/pod-owner-events.ts';
 import { ReplicaSetControllerRefManager, recheckDeletionTimestamp } from '../shared/controller-ref-manager.ts';
 import { keyOf, labelsEqual } from '../shared/controller-utils.ts';
 import {
@@ -96,9 +97,7 @@ export class DeploymentController extends BaseController implements DeploymentCo
   // ------------------------------------------------------------------ handlers
 
   private resolveControllerRef(namespace: string | undefined, ref: { kind: string; name: string; uid: string }): DeploymentObj | undefined {
-    if (ref.kind !== 'Deployment') return undefined;
-    const d = this.dInformer.lister.get(namespace, ref.name);
-    return d && d.metadata?.uid === ref.uid ? d : undefined;
+    return resolveControllerRef(this.dInformer.lister, 'Deployment', namespace, ref);
   }
 
   /** Deployments in the RS's namespace whose selector matches its labels. */

@@ -36,6 +36,7 @@ import { deepCopy, getControllerOf, rfc3339, type K } from '../../client/object-
 import { isNotFound } from '../../machinery/errors.ts';
 import { BaseController } from '../shared/base-controller.ts';
 import { ControllerExpectations } from '../shared/expectations.ts';
+import { PodOwnerEvents } from '../shared/pod-owner-events.ts';
 import { PodControllerRefManager, newControllerRef, recheckDeletionTimestamp, type ControllerKind } from '../shared/controller-ref-manager.ts';
 import { getPodFromTemplate, getPodsPrefix } from '../shared/pod-control.ts';
 import { getPodsToDelete, isPodReady, keyOf, labelsEqual, slowStartBatch, SlowStartInitialBatchSize } from '../shared/controller-utils.ts';
@@ -104,6 +105,7 @@ export class JobController extends BaseController {
   readonly podInformer: SharedInformer<PodObj>;
   private readonly recorder: EventRecorder;
   private readonly now: () => number;
+  private readonly podEvents: PodOwnerEvents<JobObj>;
 
   constructor(opts: JobControllerOptions) {
     super('job', (key) => this.syncJob(key), { logger: opts.logger ?? defaultLogger });
@@ -112,15 +114,22 @@ export class JobController extends BaseController {
     this.now = opts.now ?? (() => Date.now());
     this.jobInformer = opts.factory.forResource<JobObj>(JobsGVR);
     this.podInformer = opts.factory.forResource<PodObj>(GVR.pods);
+    this.podEvents = new PodOwnerEvents<JobObj>({
+      lister: this.jobInformer.lister,
+      kind: 'Job',
+      getSelector: (j) => labelSelectorAsSelector(j.spec?.selector as LabelSelector | undefined),
+      expectations: this.expectations,
+      enqueue: (key) => this.queue.add(key),
+    });
     this.jobInformer.addEventHandler({
       onAdd: (j) => this.queue.add(keyOf(j)),
       onUpdate: (o, n) => this.updateJob(o, n),
       onDelete: (o) => this.deleteJob(o),
     });
     this.podInformer.addEventHandler({
-      onAdd: (p) => this.addPod(p),
+      onAdd: (p) => this.podEvents.addPod(p),
       onUpdate: (o, n) => this.updatePod(o, n),
-      onDelete: (p) => this.deletePod(p),
+      onDelete: (p) => this.podEvents.deletePod(p),
     });
   }
 
@@ -144,69 +153,25 @@ export class JobController extends BaseController {
     this.queue.add(keyOf(job));
   }
 
-  private resolveControllerRef(namespace: string | undefined, ref: { kind: string; name: string; uid: string }): JobObj | undefined {
-    if (ref.kind !== 'Job') return undefined;
-    const job = this.jobInformer.lister.get(namespace, ref.name);
-    return job && job.metadata?.uid === ref.uid ? job : undefined;
-  }
-
-  /** Jobs whose selector matches an orphan pod (getPodJobs). */
-  private getPodJobs(pod: PodObj): JobObj[] {
-    return this.jobInformer.lister.list(pod.metadata?.namespace).filter((j) => {
-      try {
-        const sel = labelSelectorAsSelector(j.spec?.selector as LabelSelector | undefined);
-        return !sel.empty && sel.matches(pod.metadata?.labels);
-      } catch {
-        return false;
-      }
-    });
-  }
-
-  private addPod(pod: PodObj): void {
-    if (pod.metadata?.deletionTimestamp) {
-      this.deletePod(pod);
-      return;
-    }
-    const ref = getControllerOf(pod);
-    if (ref) {
-      const job = this.resolveControllerRef(pod.metadata?.namespace, ref);
-      if (!job) return;
-      this.expectations.creationObserved(keyOf(job));
-      this.queue.add(keyOf(job));
-      return;
-    }
-    for (const j of this.getPodJobs(pod)) this.queue.add(keyOf(j));
-  }
-
   private updatePod(old: PodObj, cur: PodObj): void {
     if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return;
     if (cur.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) {
       // Being deleted: the Job may want a replacement; count it as observed deletion.
-      this.deletePod(cur);
+      this.podEvents.deletePod(cur);
       return;
     }
     const curRef = getControllerOf(cur);
     const oldRef = getControllerOf(old);
     if (oldRef && oldRef.uid !== curRef?.uid) {
-      const j = this.resolveControllerRef(old.metadata?.namespace, oldRef);
+      const j = this.podEvents.resolveControllerRef(old.metadata?.namespace, oldRef);
       if (j) this.queue.add(keyOf(j));
     }
     if (curRef) {
-      const j = this.resolveControllerRef(cur.metadata?.namespace, curRef);
+      const j = this.podEvents.resolveControllerRef(cur.metadata?.namespace, curRef);
       if (j) this.queue.add(keyOf(j));
       return;
     }
-    if (!labelsEqual(old.metadata?.labels, cur.metadata?.labels)) for (const j of this.getPodJobs(cur)) this.queue.add(keyOf(j));
-  }
-
-  private deletePod(obj: PodObj | DeletedFinalStateUnknown<PodObj>): void {
-    const pod = obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
-    const ref = getControllerOf(pod);
-    if (!ref) return;
-    const job = this.resolveControllerRef(pod.metadata?.namespace, ref);
-    if (!job) return;
-    this.expectations.deletionObserved(keyOf(job), keyOf(pod));
-    this.queue.add(keyOf(job));
+    if (!labelsEqual(old.metadata?.labels, cur.metadata?.labels)) for (const j of this.podEvents.getPodOwners(cur)) this.queue.add(keyOf(j));
   }
 
   // ---------------------------------------------------------------- sync

@@ -26,6 +26,7 @@ import { getControllerOf, deepCopy, rfc3339, type K } from '../../client/object-
 import { isNotFound, StatusError } from '../../machinery/errors.ts';
 import { BaseController } from '../shared/base-controller.ts';
 import { ControllerExpectations } from '../shared/expectations.ts';
+import { PodOwnerEvents } from '../shared/pod-owner-events.ts';
 import { PodControllerRefManager, newControllerRef, recheckDeletionTimestamp, type ControllerKind } from '../shared/controller-ref-manager.ts';
 import { RealPodControl, type PodControlInterface } from '../shared/pod-control.ts';
 import {
@@ -80,6 +81,7 @@ export class ReplicaSetController extends BaseController {
   private readonly recorder: EventRecorder;
   private readonly getSelector: (rs: RSLike) => Selector;
   private readonly now: () => number;
+  private readonly podEvents: PodOwnerEvents<RSLike>;
 
   constructor(opts: ReplicaSetControllerOptions) {
     const name = opts.name ?? 'replicaset';
@@ -95,15 +97,22 @@ export class ReplicaSetController extends BaseController {
     this.getSelector = opts.getSelector ?? ((rs) => labelSelectorAsSelector(rs.spec?.selector as LabelSelector | undefined));
     this.rsInformer = opts.factory.forResource<RSLike>(this.gvr);
     this.podInformer = opts.factory.forResource<PodObj>(GVR.pods);
+    this.podEvents = new PodOwnerEvents<RSLike>({
+      lister: this.rsInformer.lister,
+      kind: this.kind.kind,
+      getSelector: this.getSelector,
+      expectations: this.expectations,
+      enqueue: (key) => this.queue.add(key),
+    });
     this.rsInformer.addEventHandler({
       onAdd: (rs) => this.addRS(rs),
       onUpdate: (o, n) => this.updateRS(o, n),
       onDelete: (o) => this.deleteRS(o),
     });
     this.podInformer.addEventHandler({
-      onAdd: (p) => this.addPod(p),
+      onAdd: (p) => this.podEvents.addPod(p),
       onUpdate: (o, n) => this.updatePod(o, n),
-      onDelete: (p) => this.deletePod(p),
+      onDelete: (p) => this.podEvents.deletePod(p),
     });
   }
 
@@ -146,65 +155,23 @@ export class ReplicaSetController extends BaseController {
     this.queue.add(keyOf(rs));
   }
 
-  /** The RS a controllerRef points at, if it is ours and the uid matches (resolveControllerRef). */
-  private resolveControllerRef(namespace: string | undefined, ref: { kind: string; name: string; uid: string }): RSLike | undefined {
-    if (ref.kind !== this.kind.kind) return undefined;
-    const rs = this.rsInformer.lister.get(namespace, ref.name);
-    if (!rs || rs.metadata?.uid !== ref.uid) return undefined;
-    return rs;
-  }
-
-  /** ReplicaSets in the pod's namespace whose selector matches it (getPodReplicaSets). */
-  private getPodReplicaSets(pod: PodObj): RSLike[] {
-    const out: RSLike[] = [];
-    for (const rs of this.rsInformer.lister.list(pod.metadata?.namespace)) {
-      let sel: Selector;
-      try {
-        sel = this.getSelector(rs);
-      } catch {
-        continue;
-      }
-      if (sel.empty) continue; // a selector that matches everything matches nothing here
-      if (sel.matches(pod.metadata?.labels)) out.push(rs);
-    }
-    return out;
-  }
-
-  private addPod(pod: PodObj): void {
-    if (pod.metadata?.deletionTimestamp) {
-      // Restarted controller seeing a pod already being deleted: don't count it as a creation.
-      this.deletePod(pod);
-      return;
-    }
-    const ref = getControllerOf(pod);
-    if (ref) {
-      const rs = this.resolveControllerRef(pod.metadata?.namespace, ref);
-      if (!rs) return;
-      this.expectations.creationObserved(keyOf(rs));
-      this.enqueueRS(rs);
-      return;
-    }
-    // Orphan: wake every matching RS so one can adopt it.
-    for (const rs of this.getPodReplicaSets(pod)) this.enqueueRS(rs);
-  }
-
   private updatePod(old: PodObj, cur: PodObj): void {
     if (cur.metadata?.resourceVersion === old.metadata?.resourceVersion) return; // resync
     const labelChanged = !labelsEqual(cur.metadata?.labels, old.metadata?.labels);
     if (cur.metadata?.deletionTimestamp) {
-      this.deletePod(cur);
-      if (labelChanged) this.deletePod(old);
+      this.podEvents.deletePod(cur);
+      if (labelChanged) this.podEvents.deletePod(old);
       return;
     }
     const curRef = getControllerOf(cur);
     const oldRef = getControllerOf(old);
     const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
     if (refChanged && oldRef) {
-      const rs = this.resolveControllerRef(old.metadata?.namespace, oldRef);
+      const rs = this.podEvents.resolveControllerRef(old.metadata?.namespace, oldRef);
       if (rs) this.enqueueRS(rs);
     }
     if (curRef) {
-      const rs = this.resolveControllerRef(cur.metadata?.namespace, curRef);
+      const rs = this.podEvents.resolveControllerRef(cur.metadata?.namespace, curRef);
       if (!rs) return;
       this.enqueueRS(rs);
       // A pod that just became ready becomes available minReadySeconds later: check again then.
@@ -212,18 +179,7 @@ export class ReplicaSetController extends BaseController {
       if (!isPodReady(old) && isPodReady(cur) && mrs > 0) this.enqueueRSAfter(rs, mrs * 1000 + 1000);
       return;
     }
-    if (labelChanged || refChanged) for (const rs of this.getPodReplicaSets(cur)) this.enqueueRS(rs);
-  }
-
-  private deletePod(obj: PodObj | DeletedFinalStateUnknown<PodObj>): void {
-    const pod = obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
-    const ref = getControllerOf(pod);
-    if (!ref) return;
-    const rs = this.resolveControllerRef(pod.metadata?.namespace, ref);
-    if (!rs) return;
-    const rsKey = keyOf(rs);
-    this.expectations.deletionObserved(rsKey, keyOf(pod));
-    this.queue.add(rsKey);
+    if (labelChanged || refChanged) for (const rs of this.podEvents.getPodOwners(cur)) this.enqueueRS(rs);
   }
 
   // ---------------------------------------------------------------- sync
