@@ -35,6 +35,8 @@ import { leaseStrategy } from './coordination/v1/lease/strategy.ts';
 import { leaseTable } from './coordination/v1/lease/printer.ts';
 import { replicaSetStatusStrategy, replicaSetStrategy } from './apps/v1/replicaset/strategy.ts';
 import { replicaSetTable } from './apps/v1/replicaset/printer.ts';
+import { controllerRevisionStrategy } from './apps/v1/controllerrevision/strategy.ts';
+import { controllerRevisionTable } from './apps/v1/controllerrevision/printer.ts';
 import { deploymentStatusStrategy, deploymentStrategy } from './apps/v1/deployment/strategy.ts';
 import { deploymentTable } from './apps/v1/deployment/printer.ts';
 import { endpointSliceStrategy } from './discovery/v1/endpointslice/strategy.ts';
@@ -184,6 +186,10 @@ export const RESOURCES: ResourceInfo[] = [
       { name: 'status', kind: 'Service', verbs: STATUS_VERBS },
     ],
     strategy: serviceStrategy, statusStrategy: serviceStatusStrategy, table: serviceTable, selectableFields: ['spec.clusterIP', 'spec.type'],
+  }),
+  defineResource({
+    group: 'apps', version: 'v1', resource: 'controllerrevisions', singular: 'controllerrevision', kind: 'ControllerRevision', namespaced: true,
+    strategy: controllerRevisionStrategy, table: controllerRevisionTable,
   }),
   defineResource({
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
