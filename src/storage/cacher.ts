@@ -33,6 +33,7 @@
  */
 import type { Backend, KeyValue, ListResult, WatchEvent, Watcher } from './backend.ts';
 import { StorageError } from './backend.ts';
+import { deliverToSubscriber, endSubscriber, fanOutToSubscribers, releaseParked, type WatchSubscriber } from './watch-subscriber.ts';
 
 /** Options for {@link Cacher}. */
 export interface CacherOptions {
@@ -51,15 +52,7 @@ export interface CacherOptions {
 }
 
 /** One client watch on the cache. */
-interface CacheWatcher {
-  prefix: string;
-  onEvents: (events: WatchEvent[]) => void;
-  onError?: (err: Error) => void;
-  lastRevision: number;
-  /** Live events parked while the initial events are being delivered. */
-  pending: WatchEvent[] | undefined;
-  cancelled: boolean;
-}
+type CacheWatcher = WatchSubscriber;
 
 /**
  * Ring buffer of events in revision order. When full, it grows (doubling, up to `maxCapacity`)
@@ -308,10 +301,8 @@ export class Cacher {
     // Deliver the initial events after the caller has the Watcher; park live ones meanwhile.
     setImmediate(() => {
       if (w.cancelled) return;
-      if (initial.length) this.deliver(w, initial, afterRevision === 0);
-      const parked = w.pending ?? [];
-      w.pending = undefined;
-      if (!w.cancelled && parked.length) this.deliver(w, parked, false);
+      if (initial.length) deliverToSubscriber(this.watchers, w, initial, afterRevision === 0);
+      releaseParked(this.watchers, w);
     });
     return {
       cancel: () => {
@@ -344,15 +335,7 @@ export class Cacher {
       if (evicted) this.windowStart = evicted.revision;
       mine.push(e);
     }
-    if (mine.length) {
-      for (const w of [...this.watchers]) {
-        if (w.cancelled) continue;
-        const forW = mine.filter((e) => e.kv.key.startsWith(w.prefix));
-        if (!forW.length) continue;
-        if (w.pending) w.pending.push(...forW);
-        else this.deliver(w, forW, false);
-      }
-    }
+    if (mine.length) fanOutToSubscribers(this.watchers, mine);
     this.resolveFresh();
   }
 
@@ -366,26 +349,8 @@ export class Cacher {
     this.freshWaiters = still;
   }
 
-  /** Delivers events above the watcher's last revision (or all, for synthetic initial state). */
-  private deliver(w: CacheWatcher, events: WatchEvent[], synthetic: boolean): void {
-    const fresh = synthetic ? events : events.filter((e) => e.revision > w.lastRevision);
-    if (!fresh.length || w.cancelled) return;
-    if (!synthetic) w.lastRevision = fresh[fresh.length - 1].revision;
-    try {
-      w.onEvents(fresh);
-    } catch (err) {
-      this.endWatcher(w, err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-
   private endWatcher(w: CacheWatcher, err: Error): void {
-    w.cancelled = true;
-    this.watchers.delete(w);
-    try {
-      w.onError?.(err);
-    } catch {
-      /* ignore */
-    }
+    endSubscriber(this.watchers, w, err);
   }
 
   private terminateAllWatchers(err: Error): void {

@@ -44,6 +44,7 @@ import type {
   Watcher,
 } from '../backend.ts';
 import { StorageError } from '../backend.ts';
+import { deliverToSubscriber, fanOutToSubscribers, releaseParked, type WatchSubscriber } from '../watch-subscriber.ts';
 
 /** A row of the `kine` table. */
 interface Row {
@@ -58,16 +59,7 @@ interface Row {
 }
 
 /** One watch subscription. */
-interface Subscriber {
-  prefix: string;
-  onEvents: (events: WatchEvent[]) => void;
-  onError?: (err: Error) => void;
-  /** Highest revision delivered (or queued for delivery); later events must exceed it. */
-  lastRevision: number;
-  /** While replaying history, live events are parked here. */
-  pending: WatchEvent[] | undefined;
-  cancelled: boolean;
-}
+type Subscriber = WatchSubscriber;
 
 /** One queued write (see SqliteBackend.write). */
 interface PendingWrite {
@@ -498,11 +490,9 @@ export class SqliteBackend implements Backend {
     // Replay after the caller holds the Watcher; live events keep parking until the replay is done.
     setImmediate(() => {
       for (let i = 0; i < history.length && !sub.cancelled; i += REPLAY_BATCH) {
-        this.deliver(sub, history.slice(i, i + REPLAY_BATCH));
+        deliverToSubscriber(this.subscribers, sub, history.slice(i, i + REPLAY_BATCH));
       }
-      const parked = sub.pending ?? [];
-      sub.pending = undefined;
-      if (!sub.cancelled && parked.length) this.deliver(sub, parked);
+      releaseParked(this.subscribers, sub);
     });
     return watcher;
   }
@@ -513,36 +503,10 @@ export class SqliteBackend implements Backend {
     this.draining = true;
     try {
       while (this.outbox.length) {
-        const batch = this.outbox.splice(0, this.outbox.length);
-        for (const sub of [...this.subscribers]) {
-          if (sub.cancelled) continue;
-          const mine = batch.filter((e) => e.kv.key.startsWith(sub.prefix));
-          if (!mine.length) continue;
-          if (sub.pending) sub.pending.push(...mine);
-          else this.deliver(sub, mine);
-        }
+        fanOutToSubscribers(this.subscribers, this.outbox.splice(0, this.outbox.length));
       }
     } finally {
       this.draining = false;
-    }
-  }
-
-  /** Delivers events with revision above the subscriber's last one (de-duplication). */
-  private deliver(sub: Subscriber, events: WatchEvent[]): void {
-    const fresh = events.filter((e) => e.revision > sub.lastRevision);
-    if (!fresh.length || sub.cancelled) return;
-    sub.lastRevision = fresh[fresh.length - 1].revision;
-    try {
-      sub.onEvents(fresh);
-    } catch (err) {
-      // A throwing consumer may have lost events: end its watch so it re-lists/re-watches.
-      sub.cancelled = true;
-      this.subscribers.delete(sub);
-      try {
-        sub.onError?.(err instanceof Error ? err : new Error(String(err)));
-      } catch {
-        /* ignore: nothing more we can tell it */
-      }
     }
   }
 
