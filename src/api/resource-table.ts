@@ -43,6 +43,8 @@ import { endpointSliceStrategy } from './discovery/v1/endpointslice/strategy.ts'
 import { endpointSliceTable } from './discovery/v1/endpointslice/printer.ts';
 import { jobStatusStrategy, jobStrategy } from './batch/v1/job/strategy.ts';
 import { jobTable } from './batch/v1/job/printer.ts';
+import { replicationControllerStatusStrategy, replicationControllerStrategy } from './core/v1/replicationcontroller/strategy.ts';
+import { replicationControllerTable } from './core/v1/replicationcontroller/printer.ts';
 
 /** Verbs of an ordinary CRUD resource. */
 export const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -169,6 +171,15 @@ export const RESOURCES: ResourceInfo[] = [
       { name: 'status', kind: 'Pod', verbs: STATUS_VERBS },
     ],
     strategy: podStrategy, statusStrategy: podStatusStrategy, table: podTable, selectableFields: podSelectableFields,
+  }),
+  defineResource({
+    group: '', version: 'v1', resource: 'replicationcontrollers', singular: 'replicationcontroller', kind: 'ReplicationController', namespaced: true,
+    shortNames: ['rc'], categories: ['all'],
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'ReplicationController', verbs: STATUS_VERBS },
+    ],
+    strategy: replicationControllerStrategy, statusStrategy: replicationControllerStatusStrategy, table: replicationControllerTable, selectableFields: ['status.replicas'],
   }),
   defineResource({
     group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true,
