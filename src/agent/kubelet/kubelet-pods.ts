@@ -24,6 +24,7 @@ import {
   type PortMapping,
 } from '../runtime/types.ts';
 import { fieldRefValue, podDir, quantityBytes, quantityMillis } from './volumes.ts';
+import { managedHostsFileContent } from '../network/hosts-file.ts';
 
 /** Node-level settings that shape pods' DNS. */
 export interface DNSSettings {
@@ -107,22 +108,9 @@ export function podHostnameAndDomain(pod: Pod, clusterDomain = 'cluster.local'):
 /** Writes `<pod dir>/etc-hosts` (managed /etc/hosts, as ensureHostsFile) and returns its path. */
 export async function ensureHostsFile(rootDir: string, pod: Pod, podIP: string | undefined, clusterDomain?: string): Promise<string> {
   const { hostname, domain } = podHostnameAndDomain(pod, clusterDomain);
-  const lines = [
-    '# Kubernetes-managed hosts file.',
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'fe00::0\tip6-localnet',
-    'fe00::0\tip6-mcastprefix',
-    'fe00::1\tip6-allnodes',
-    'fe00::2\tip6-allrouters',
-  ];
-  if (podIP) lines.push(domain ? `${podIP}\t${hostname}.${domain}\t${hostname}` : `${podIP}\t${hostname}`);
-  for (const ha of pod.spec?.hostAliases ?? []) {
-    if (ha.ip && ha.hostnames?.length) lines.push(`${ha.ip}\t${ha.hostnames.join('\t')}`);
-  }
   const file = path.join(podDir(rootDir, pod.metadata!.uid!), 'etc-hosts');
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, lines.join('\n') + '\n');
+  await writeFile(file, managedHostsFileContent(podIP, hostname, domain, pod.spec?.hostAliases ?? []));
   return file;
 }
 

@@ -29,6 +29,7 @@ import {
   type CniNetworkConfigList,
 } from '../../network/cni.ts';
 import { createNetns, deleteNetns, listNetns, netnsName, netnsPath } from '../../network/netns.ts';
+import { managedHostsFileContent } from '../../network/hosts-file.ts';
 import type {
   ContainerConfig,
   ContainerState,
@@ -961,17 +962,7 @@ async function killByPidFile(pidFile: string): Promise<void> {
 
 /** The pod's /etc/hosts, after the kubelet's managed hosts file (pkg/kubelet/kubelet_pods.go managedHostsFileContent). */
 export function hostsFile(ip: string | undefined, hostname: string): string {
-  const lines = [
-    '# Kubernetes-managed hosts file.',
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'fe00::0\tip6-localnet',
-    'fe00::0\tip6-mcastprefix',
-    'fe00::1\tip6-allnodes',
-    'fe00::2\tip6-allrouters',
-  ];
-  if (ip) lines.push(`${ip}\t${hostname}`);
-  return `${lines.join('\n')}\n`;
+  return managedHostsFileContent(ip, hostname);
 }
 
 /** resolv.conf from the pod's DNS config, or the host's /etc/resolv.conf when undefined. */
