@@ -37,6 +37,8 @@ import { replicaSetStatusStrategy, replicaSetStrategy } from './apps/v1/replicas
 import { replicaSetTable } from './apps/v1/replicaset/printer.ts';
 import { controllerRevisionStrategy } from './apps/v1/controllerrevision/strategy.ts';
 import { controllerRevisionTable } from './apps/v1/controllerrevision/printer.ts';
+import { daemonSetStatusStrategy, daemonSetStrategy } from './apps/v1/daemonset/strategy.ts';
+import { daemonSetTable } from './apps/v1/daemonset/printer.ts';
 import { deploymentStatusStrategy, deploymentStrategy } from './apps/v1/deployment/strategy.ts';
 import { deploymentTable } from './apps/v1/deployment/printer.ts';
 import { endpointSliceStrategy } from './discovery/v1/endpointslice/strategy.ts';
@@ -201,6 +203,12 @@ export const RESOURCES: ResourceInfo[] = [
   defineResource({
     group: 'apps', version: 'v1', resource: 'controllerrevisions', singular: 'controllerrevision', kind: 'ControllerRevision', namespaced: true,
     strategy: controllerRevisionStrategy, table: controllerRevisionTable,
+  }),
+  defineResource({
+    group: 'apps', version: 'v1', resource: 'daemonsets', singular: 'daemonset', kind: 'DaemonSet', namespaced: true,
+    shortNames: ['ds'], categories: ['all'],
+    subresources: [{ name: 'status', kind: 'DaemonSet', verbs: STATUS_VERBS }],
+    strategy: daemonSetStrategy, statusStrategy: daemonSetStatusStrategy, table: daemonSetTable,
   }),
   defineResource({
     group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
