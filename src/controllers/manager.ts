@@ -10,6 +10,7 @@ import { SharedInformerFactory } from '../client/informer-factory.ts';
 import { defaultLogger, type Logger } from '../client/informer.ts';
 import { ClientEventRecorder } from '../client/record.ts';
 import { ReplicaSetController } from './replicaset/replica-set.ts';
+import { newReplicationManager } from './replicationcontroller/replication-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { GarbageCollector } from './garbagecollector/garbage-collector.ts';
 import { NamespaceController, ensureSystemNamespaces } from './namespace/namespace-controller.ts';
@@ -40,7 +41,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -70,7 +71,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -89,6 +90,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('replicaset')) {
     const c = new ReplicaSetController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'replicaset-controller', logger: log }), logger: log });
     runs.push({ name: 'replicaset', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('replicationcontroller')) {
+    const c = newReplicationManager({ client, factory, recorder: new ClientEventRecorder(client, { component: 'replication-controller', logger: log }), logger: log });
+    runs.push({ name: 'replicationcontroller', run: () => c.run(workers, signal) });
   }
   if (enabled.has('deployment')) {
     const c = new DeploymentController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'deployment-controller', logger: log }), logger: log });
