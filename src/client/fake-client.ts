@@ -21,6 +21,7 @@
  * - `prependReactor(verb, resource, fn)` lets a test fail or short-circuit a call (client-go's reactors).
  */
 import fjp from 'fast-json-patch';
+import { mergePatch } from '../machinery/merge-patch.ts';
 import type {
   Client,
   DeleteOptions,
@@ -67,16 +68,9 @@ export type FakeReactor = (action: FakeAction) => KubeObject | undefined | void;
 
 const clone = <T>(x: T): T => structuredClone(x);
 
-/** RFC 7386 JSON merge patch. */
+/** RFC 7386 JSON merge patch: machinery/merge-patch.ts `mergePatch` (inputs are not modified). */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return clone(patch);
-  const out: Record<string, unknown> =
-    target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
-    else out[k] = applyMergePatch(out[k], v);
-  }
-  return out;
+  return mergePatch(target, patch);
 }
 
 interface Watcher {
