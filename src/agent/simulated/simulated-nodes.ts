@@ -112,6 +112,8 @@ export class SimulatedNodes {
   private readonly now: () => number;
   private readonly ac = new AbortController();
   private running: Promise<unknown>[] = [];
+  private readonly heartbeats = new Map<string, AbortController>();
+  private readonly paused = new Map<string, SimulatedNodeInfo & { podCIDR: string }>();
 
   constructor(private readonly cfg: SimulatedNodesConfig) {
     if (!Number.isInteger(cfg.count) || cfg.count < 0) throw new Error(`invalid simulated node count ${cfg.count}`);
@@ -255,19 +257,51 @@ export class SimulatedNodes {
             await wait(2000, s);
           }
         }
-        const lease = new NodeLeaseController({
-          client: this.cfg.client,
-          nodeName: name,
-          leaseDurationSeconds: this.cfg.leaseDurationSeconds,
-          renewIntervalMs: this.cfg.leaseRenewIntervalMs,
-          now: this.cfg.now,
-        });
-        this.running.push(lease.run(s, (m, x) => this.log.warn({ node: name, err: x }, m)));
-        this.running.push(this.statusLoop(name, s));
+        this.startHeartbeat(name, s);
       }),
     );
     await this.stageController.waitForSync(s);
     this.log.info({ nodes: this.nodeNames.length, first: this.nodeNames[0] }, 'simulated nodes registered');
+  }
+
+  /** Runs the node's Lease renewal and status refresh until `s` (or the node's pause) aborts. */
+  private startHeartbeat(name: string, s: AbortSignal): void {
+    const own = new AbortController();
+    this.heartbeats.set(name, own);
+    const hs = AbortSignal.any([s, own.signal]);
+    const lease = new NodeLeaseController({
+      client: this.cfg.client,
+      nodeName: name,
+      leaseDurationSeconds: this.cfg.leaseDurationSeconds,
+      renewIntervalMs: this.cfg.leaseRenewIntervalMs,
+      now: this.cfg.now,
+    });
+    this.running.push(lease.run(hs, (m, x) => this.log.warn({ node: name, err: x }, m)));
+    this.running.push(this.statusLoop(name, hs));
+  }
+
+  /**
+   * Simulates losing node `name` (kubelet dead or partitioned): its Lease and status stop being
+   * renewed and its pods' stages stop running (pods being deleted stay Terminating), until
+   * {@link resumeNode}. Throws for an unknown or already paused node.
+   */
+  pauseNode(name: string): void {
+    const info = this.infos.get(name);
+    if (!info) throw new Error(`${name} is not a running simulated node`);
+    this.heartbeats.get(name)?.abort();
+    this.heartbeats.delete(name);
+    this.infos.delete(name);
+    this.paused.set(name, info);
+  }
+
+  /** Undoes {@link pauseNode}: stages run again, status is posted at once and the Lease renewed. */
+  async resumeNode(name: string): Promise<void> {
+    const info = this.paused.get(name);
+    if (!info) throw new Error(`${name} is not a paused simulated node`);
+    this.paused.delete(name);
+    this.infos.set(name, info);
+    await this.updateNodeStatus(name);
+    this.startHeartbeat(name, this.ac.signal);
   }
 
   private async statusLoop(name: string, s: AbortSignal): Promise<void> {
