@@ -17,6 +17,7 @@ import { NamespaceController, ensureSystemNamespaces } from './namespace/namespa
 import { DefaultGCResources } from './garbagecollector/garbage-collector.ts';
 import { StatusError } from '../machinery/errors.ts';
 import { startVolumeControllers, type LocalPathOptions } from './volume/start.ts';
+import { startNodeLifecycleControllers, type NodeLifecycleOptions } from './nodelifecycle/start.ts';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.ts';
 import { EndpointsController } from './endpoints/endpoints-controller.ts';
 import { ServiceLBController } from './servicelb/servicelb-controller.ts';
@@ -41,7 +42,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -62,6 +63,8 @@ export interface ControllerManagerOptions {
   syncTimeoutMs?: number;
   /** Run the local-path provisioner for this node (StorageClass `local-path` is created at start). */
   localPathProvisioner?: LocalPathOptions;
+  /** Node lifecycle timing (grace period, monitor period); tests shorten it. */
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
 /**
@@ -71,7 +74,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -128,6 +131,7 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
     const c = new ServiceAccountsController({ client, factory, logger: log });
     runs.push({ name: 'serviceaccount', run: () => c.run(Math.min(workers, 2), signal) });
   }
+  if (enabled.has('node-lifecycle')) runs.push(...startNodeLifecycleControllers(client, factory, log, Math.min(workers, 2), signal, opts.nodeLifecycle));
   if (enabled.has('persistentvolume-binder')) runs.push(...(await startVolumeControllers(client, factory, log, workers, signal, opts.localPathProvisioner)));
   factory.start(signal);
   for (const r of runs) {

@@ -20,11 +20,9 @@ import { TokenAuthenticator } from '../../apiserver/auth/token.ts';
 import { realMachinery } from '../../apiserver/machinery-real.ts';
 import { RESOURCES } from '../../api/resource-table.ts';
 import { GVR, type Client } from '../../client/interface.ts';
-import { SharedInformerFactory } from '../../client/informer-factory.ts';
 import { startControllers } from '../manager.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { SimulatedNodes } from '../../agent/simulated/simulated-nodes.ts';
-import { startNodeLifecycleControllers } from './start.ts';
 import { TaintNodeUnreachable } from './node-lifecycle-controller.ts';
 
 let dir: string;
@@ -58,10 +56,7 @@ before(async () => {
   api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator(), resources: RESOURCES, machinery: realMachinery() });
   await api.waitReady();
   c = api.inProcessClient();
-  void startControllers(c, ac.signal, { workers: 4, logger: silent });
-  const factory = new SharedInformerFactory(c, { logger: silent });
-  for (const r of startNodeLifecycleControllers(c, factory, silent, 2, ac.signal, { gracePeriodMs: 3000, monitorPeriodMs: 500 })) void r.run();
-  factory.start(ac.signal);
+  void startControllers(c, ac.signal, { workers: 4, logger: silent, nodeLifecycle: { gracePeriodMs: 3000, monitorPeriodMs: 500 } });
   void new Scheduler({ client: c }).start(ac.signal);
   sim = new SimulatedNodes({ client: c, count: 2, clusterCIDR: '10.78.0.0/16', leaseRenewIntervalMs: 500, logger: silent });
   await sim.start(ac.signal);
