@@ -45,6 +45,8 @@ import { endpointSliceStrategy } from './discovery/v1/endpointslice/strategy.ts'
 import { endpointSliceTable } from './discovery/v1/endpointslice/printer.ts';
 import { jobStatusStrategy, jobStrategy } from './batch/v1/job/strategy.ts';
 import { jobTable } from './batch/v1/job/printer.ts';
+import { cronJobStatusStrategy, cronJobStrategy } from './batch/v1/cronjob/strategy.ts';
+import { cronJobTable } from './batch/v1/cronjob/printer.ts';
 import { replicationControllerStatusStrategy, replicationControllerStrategy } from './core/v1/replicationcontroller/strategy.ts';
 import { replicationControllerTable } from './core/v1/replicationcontroller/printer.ts';
 
@@ -245,6 +247,12 @@ export const RESOURCES: ResourceInfo[] = [
     categories: ['all'],
     subresources: [{ name: 'status', kind: 'Job', verbs: STATUS_VERBS }],
     strategy: jobStrategy, statusStrategy: jobStatusStrategy, table: jobTable, selectableFields: ['status.successful'],
+  }),
+  defineResource({
+    group: 'batch', version: 'v1', resource: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: true,
+    shortNames: ['cj'], categories: ['all'],
+    subresources: [{ name: 'status', kind: 'CronJob', verbs: STATUS_VERBS }],
+    strategy: cronJobStrategy, statusStrategy: cronJobStatusStrategy, table: cronJobTable,
   }),
 ];
 
