@@ -22,6 +22,7 @@ import { EndpointSliceController } from './endpointslice/endpointslice-controlle
 import { EndpointsController } from './endpoints/endpoints-controller.ts';
 import { ServiceLBController } from './servicelb/servicelb-controller.ts';
 import { JobController } from './job/job-controller.ts';
+import { DaemonSetsController } from './daemonset/daemonset-controller.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -42,7 +43,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -74,7 +75,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -126,6 +127,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('job')) {
     const c = new JobController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'job-controller', logger: log }), logger: log });
     runs.push({ name: 'job', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('daemonset')) {
+    const c = new DaemonSetsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'daemonset-controller', logger: log }), logger: log });
+    runs.push({ name: 'daemonset', run: () => c.run(workers, signal) });
   }
   if (enabled.has('serviceaccount')) {
     const c = new ServiceAccountsController({ client, factory, logger: log });
