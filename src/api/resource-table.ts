@@ -41,6 +41,8 @@ import { daemonSetStatusStrategy, daemonSetStrategy } from './apps/v1/daemonset/
 import { daemonSetTable } from './apps/v1/daemonset/printer.ts';
 import { deploymentStatusStrategy, deploymentStrategy } from './apps/v1/deployment/strategy.ts';
 import { deploymentTable } from './apps/v1/deployment/printer.ts';
+import { statefulSetStatusStrategy, statefulSetStrategy } from './apps/v1/statefulset/strategy.ts';
+import { statefulSetTable } from './apps/v1/statefulset/printer.ts';
 import { endpointSliceStrategy } from './discovery/v1/endpointslice/strategy.ts';
 import { endpointSliceTable } from './discovery/v1/endpointslice/printer.ts';
 import { jobStatusStrategy, jobStrategy } from './batch/v1/job/strategy.ts';
@@ -229,6 +231,15 @@ export const RESOURCES: ResourceInfo[] = [
       { name: 'status', kind: 'ReplicaSet', verbs: STATUS_VERBS },
     ],
     strategy: replicaSetStrategy, statusStrategy: replicaSetStatusStrategy, table: replicaSetTable, selectableFields: ['status.replicas'],
+  }),
+  defineResource({
+    group: 'apps', version: 'v1', resource: 'statefulsets', singular: 'statefulset', kind: 'StatefulSet', namespaced: true,
+    shortNames: ['sts'], categories: ['all'],
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'StatefulSet', verbs: STATUS_VERBS },
+    ],
+    strategy: statefulSetStrategy, statusStrategy: statefulSetStatusStrategy, table: statefulSetTable,
   }),
   defineResource({
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
