@@ -22,6 +22,7 @@ import { EndpointSliceController } from './endpointslice/endpointslice-controlle
 import { EndpointsController } from './endpoints/endpoints-controller.ts';
 import { ServiceLBController } from './servicelb/servicelb-controller.ts';
 import { JobController } from './job/job-controller.ts';
+import { CronJobController } from './cronjob/cronjob-controller.ts';
 import { DaemonSetsController } from './daemonset/daemonset-controller.ts';
 
 /**
@@ -43,7 +44,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'cronjob';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -75,7 +76,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'cronjob']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -131,6 +132,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('daemonset')) {
     const c = new DaemonSetsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'daemonset-controller', logger: log }), logger: log });
     runs.push({ name: 'daemonset', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('cronjob')) {
+    const c = new CronJobController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'cronjob-controller', logger: log }), logger: log });
+    runs.push({ name: 'cronjob', run: () => c.run(workers, signal) });
   }
   if (enabled.has('serviceaccount')) {
     const c = new ServiceAccountsController({ client, factory, logger: log });
