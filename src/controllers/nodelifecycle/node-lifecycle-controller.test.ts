@@ -173,6 +173,11 @@ describe('TaintEvictionController', () => {
       await until(() => !names().includes('none'), 'immediate eviction');
       assert.deepEqual(names(), ['elsewhere', 'forever', 'short']);
       assert.ok(s.recorder.events.includes('Normal TaintManagerEviction Marking for deletion Pod default/none'));
+      const statusWrite = s.fake.actions.find((a) => a.verb === 'update' && a.subresource === 'status' && a.name === 'none');
+      const dt = (statusWrite?.object as any)?.status.conditions.find((c: any) => c.type === 'DisruptionTarget');
+      assert.deepEqual({ status: dt?.status, reason: dt?.reason, message: dt?.message }, { status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' });
+      const del = s.fake.actions.find((a) => a.verb === 'delete' && a.name === 'none');
+      assert.equal((del?.options as any)?.gracePeriodSeconds, undefined, "the pod's own grace period");
       s.clock.step(1500);
       await new Promise((r) => setTimeout(r, 50));
       assert.ok(names().includes('short'), 'not before tolerationSeconds');

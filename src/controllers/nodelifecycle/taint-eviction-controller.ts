@@ -7,7 +7,7 @@
  *   without `tolerationSeconds` tolerates forever (negative counts as 0);
  * - when the taints go away (or the pod comes to tolerate them forever) the pending deletion is
  *   cancelled.
- * Deletion uses the pod's own grace period (plain DELETE, as upstream) after an Event
+ * Deletion adds the `DisruptionTarget` condition, then uses the pod's own grace period (plain DELETE, as upstream) after an Event
  * `TaintManagerEviction` "Marking for deletion Pod <ns>/<name>"; cancellation records
  * "Cancelling deletion of Pod <ns>/<name>". Pending deletions are `addAfter` requeues of the pod key.
  */
@@ -132,10 +132,23 @@ export class TaintEvictionController extends BaseController {
     }
     this.recorder.eventf(pod, 'Normal', 'TaintManagerEviction', 'Marking for deletion Pod %s', key);
     try {
+      await this.addDisruptionCondition(pod);
       await this.client.delete(GVR.pods, namespace, name);
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
     this.scheduled.delete(key);
+  }
+
+  /**
+   * Upstream addConditionAndDeletePod (PodDisruptionConditions, GA in 1.31): before deleting, the
+   * pod gets `DisruptionTarget=True`, reason `DeletionByTaintManager`, message
+   * `Taint manager: deleting due to NoExecute taint`, through `/status`. 409 is thrown (retry).
+   */
+  private async addDisruptionCondition(pod: PodObj): Promise<void> {
+    const conds = (pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
+    const now = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    conds.push({ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint', lastTransitionTime: now });
+    await this.client.update(GVR.pods, pod.metadata!.namespace, { ...pod, status: { ...(pod.status ?? {}), conditions: conds } }, { subresource: 'status' });
   }
 }
