@@ -55,11 +55,18 @@ async function setup(seed: [typeof GVR.nodes, KubeObject][], grace = 40_000) {
   const node = (n: string) => fake.peekAll<any>(GVR.nodes).find((x) => x.metadata.name === n);
   const cond = (n: string, t = 'Ready') => node(n)?.status.conditions.find((c: any) => c.type === t);
   const taints = (n: string) => (node(n)?.spec?.taints ?? []).map((t: any) => `${t.key}:${t.effect}`).sort();
+  /** Resolves once the informers hold the fake's latest nodes, leases and pods. */
+  const synced = () =>
+    until(() => {
+      const same = (inf: { lister: { get(ns: string | undefined, n: string): KubeObject | undefined } }, objs: KubeObject[]) =>
+        objs.every((o) => inf.lister.get(o.metadata?.namespace, o.metadata!.name!)?.metadata?.resourceVersion === o.metadata?.resourceVersion);
+      return same(nlc.nodeInformer, fake.peekAll(GVR.nodes)) && same(nlc.leaseInformer, fake.peekAll(GVR.leases, 'kube-node-lease')) && same(nlc.podInformer, fake.peekAll(GVR.pods));
+    }, 'informers caught up');
   /** Runs one pass once the informers show the latest writes. */
   const pass = async () => {
-    await new Promise((r) => setTimeout(r, 20));
+    await synced();
     await nlc.monitorNodeHealth();
-    await new Promise((r) => setTimeout(r, 20));
+    await synced();
   };
   return { fake, clock, nlc, tec, recorder, ac, node, cond, taints, pass };
 }
@@ -172,6 +179,7 @@ describe('TaintEvictionController', () => {
     try {
       await until(() => !names().includes('none'), 'immediate eviction');
       assert.deepEqual(names(), ['elsewhere', 'forever', 'short']);
+      await until(() => s.tec.scheduledEvictions().get('default/short') === T0, 'short scheduled');
       assert.ok(s.recorder.events.includes('Normal TaintManagerEviction Marking for deletion Pod default/none'));
       const statusWrite = s.fake.actions.find((a) => a.verb === 'update' && a.subresource === 'status' && a.name === 'none');
       const dt = (statusWrite?.object as any)?.status.conditions.find((c: any) => c.type === 'DisruptionTarget');
@@ -194,7 +202,7 @@ describe('TaintEvictionController', () => {
     const tainted = { ...nodeObj('n1', 'Unknown'), spec: { taints: [{ key: TaintNodeUnreachable, effect: 'NoExecute', timeAdded: iso(T0) }] } };
     const s = await setup([[GVR.nodes, tainted], [GVR.pods, pod('short', 'n1', [{ key: TaintNodeUnreachable, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }])]] as any);
     try {
-      await new Promise((r) => setTimeout(r, 50));
+      await until(() => s.tec.scheduledEvictions().has('default/short'), 'short scheduled');
       await s.fake.update(GVR.nodes, undefined, { ...s.node('n1'), spec: {} });
       await until(() => s.recorder.events.includes('Normal TaintManagerEviction Cancelling deletion of Pod default/short'), 'cancellation');
       s.clock.step(6000);

@@ -99,6 +99,11 @@ export class TaintEvictionController extends BaseController {
     });
   }
 
+  /** Pending evictions: pod key → local ms when its toleration timer started (for tests and debugging). */
+  scheduledEvictions(): ReadonlyMap<string, number> {
+    return this.scheduled;
+  }
+
   /** Waits for the informers to sync, then runs `workers` workers until `signal` aborts. */
   async run(workers: number, signal: AbortSignal): Promise<void> {
     if (!(await this.podInformer.waitForSync(signal)) || !(await this.nodeInformer.waitForSync(signal))) return;
