@@ -11,11 +11,11 @@ test('ControllerRevision: data is mandatory, revision non-negative', () => {
   assert.deepEqual(errs.map((e) => [e.field, e.type]), [['data', 'FieldValueRequired'], ['revision', 'FieldValueInvalid']]);
 });
 
-test('ControllerRevision: data and revision are immutable, labels are not', () => {
+test('ControllerRevision: data is immutable; labels and revision (renumbered on rollback) are not', () => {
   const old = good();
-  assert.deepEqual(validateControllerRevisionUpdate({ ...good(), metadata: { ...old.metadata, labels: { a: 'b' } } }, old), []);
+  assert.deepEqual(validateControllerRevisionUpdate({ ...good(), metadata: { ...old.metadata, labels: { a: 'b' } }, revision: 3 }, old), []);
   const errs = validateControllerRevisionUpdate({ ...good(), data: { spec: { x: 1 } }, revision: 2 }, old);
-  assert.deepEqual(errs.map((e) => [e.field, e.detail]), [['data', 'field is immutable'], ['revision', 'field is immutable']]);
+  assert.deepEqual(errs.map((e) => [e.field, e.detail]), [['data', 'field is immutable']]);
 });
 
 test('ControllerRevision printer: controller column', () => {

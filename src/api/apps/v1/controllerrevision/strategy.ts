@@ -1,7 +1,7 @@
 /**
  * ControllerRevision registry policy, after upstream pkg/registry/apps/controllerrevision/strategy.go:
- * namespaced, no status, no generation; updates may change metadata only (`data` and `revision`
- * are immutable, enforced by validation). No field selectors beyond metadata.
+ * namespaced, no status, no generation; updates may change metadata and `revision` (`data` is
+ * immutable, enforced by validation). No field selectors beyond metadata.
  */
 import type { Strategy } from '../../../resource-types.ts';
 import { objectMetaFieldsSet } from '../../../common/meta.ts';

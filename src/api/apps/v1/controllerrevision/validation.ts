@@ -1,7 +1,9 @@
 /**
  * ControllerRevision validation, after upstream pkg/apis/apps/validation ValidateControllerRevision
  * (name is a DNS subdomain, `data` is mandatory, `revision` ≥ 0) and ValidateControllerRevisionUpdate
- * (`data` and `revision` are immutable).
+ * (`data` is immutable). `revision` stays mutable, as upstream: the DaemonSet and StatefulSet
+ * controllers renumber a revision that becomes current again (rollback), through
+ * history.UpdateControllerRevision.
  */
 import type { KubeObject } from '../../../../client/interface.ts';
 import { FieldPath, invalid, required, type FieldError } from '../../../../machinery/errors.ts';
@@ -16,11 +18,10 @@ export function validateControllerRevision(cr: KubeObject): FieldError[] {
   return errs;
 }
 
-/** `ValidateControllerRevisionUpdate`: ObjectMeta update rules, the create rules, and immutable `data`/`revision`. */
+/** `ValidateControllerRevisionUpdate`: ObjectMeta update rules, the create rules, and immutable `data`. */
 export function validateControllerRevisionUpdate(cr: KubeObject, old: KubeObject): FieldError[] {
   const errs = validateObjectMetaUpdate(cr.metadata, old.metadata, 'metadata');
   errs.push(...validateControllerRevision(cr).filter((e) => !e.field.startsWith('metadata')));
   if (!semanticDeepEqual(cr.data, old.data)) errs.push(invalid(FieldPath.root('data'), cr.data, fieldImmutableErrorMsg));
-  if (Number(cr.revision ?? 0) !== Number(old.revision ?? 0)) errs.push(invalid(FieldPath.root('revision'), cr.revision, fieldImmutableErrorMsg));
   return errs;
 }
