@@ -231,3 +231,41 @@ describe('CronJobController', () => {
     }
   });
 });
+
+test('through the in-process apiserver: an @every CronJob creates a valid Job and records it in status', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { SqliteBackend } = await import('../../storage/sqlite/sqlite-backend.ts');
+  const { APIServer } = await import('../../apiserver/server.ts');
+  const { KubeletConnections } = await import('../../apiserver/kubelet-client.ts');
+  const { TokenAuthenticator } = await import('../../apiserver/auth/token.ts');
+  const { startControllers } = await import('../manager.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-cj-'));
+  const backend = SqliteBackend.open(join(dir, 'state.db'));
+  const api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator() });
+  const ac = new AbortController();
+  try {
+    const c = api.inProcessClient();
+    await startControllers(c, ac.signal, { workers: 2, controllers: ['namespace', 'cronjob'] });
+    const cj: KubeObject = await c.create(CronJobsGVR, 'default', {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'tick' },
+      spec: { schedule: '@every 1s', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } },
+    });
+    let jobs: KubeObject[] = [];
+    await until(async () => (jobs = (await c.list(JobsGVR, 'default')).items).length >= 1, 'a Job', 30_000);
+    const j = jobs[0] as any;
+    assert.match(j.metadata.name, /^tick-\d+$/);
+    assert.equal(j.metadata.ownerReferences[0].uid, cj.metadata?.uid);
+    assert.ok(j.spec.selector.matchLabels['batch.kubernetes.io/controller-uid'], 'Job strategy generated the selector');
+    await until(async () => ((await c.get(CronJobsGVR, 'default', 'tick')).status as any)?.lastScheduleTime !== undefined, 'lastScheduleTime', 30_000);
+  } finally {
+    ac.abort();
+    await new Promise((r) => setTimeout(r, 100));
+    await api.stop();
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
