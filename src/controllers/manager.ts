@@ -24,6 +24,7 @@ import { ServiceLBController } from './servicelb/servicelb-controller.ts';
 import { JobController } from './job/job-controller.ts';
 import { CronJobController } from './cronjob/cronjob-controller.ts';
 import { DaemonSetsController } from './daemonset/daemonset-controller.ts';
+import { StatefulSetController } from './statefulset/stateful-set.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -44,7 +45,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'cronjob';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -76,7 +77,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'cronjob']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -132,6 +133,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('daemonset')) {
     const c = new DaemonSetsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'daemonset-controller', logger: log }), logger: log });
     runs.push({ name: 'daemonset', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('statefulset')) {
+    const c = new StatefulSetController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'statefulset-controller', logger: log }), logger: log });
+    runs.push({ name: 'statefulset', run: () => c.run(workers, signal) });
   }
   if (enabled.has('cronjob')) {
     const c = new CronJobController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'cronjob-controller', logger: log }), logger: log });
