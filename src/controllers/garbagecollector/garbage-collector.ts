@@ -47,6 +47,11 @@ export const DefaultGCResources: GroupVersionResource[] = [
   GVR.nodes,
   GVR.leases,
   { group: 'batch', version: 'v1', resource: 'jobs' },
+  { group: 'batch', version: 'v1', resource: 'cronjobs' },
+  { group: '', version: 'v1', resource: 'replicationcontrollers' },
+  { group: 'apps', version: 'v1', resource: 'daemonsets' },
+  { group: 'apps', version: 'v1', resource: 'statefulsets' },
+  { group: 'apps', version: 'v1', resource: 'controllerrevisions' },
   { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
 ];
 
