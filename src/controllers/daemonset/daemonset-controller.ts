@@ -280,8 +280,9 @@ export class DaemonSetsController extends BaseController {
     const creates = nodesNeedingDaemonPods.slice(0, this.burstReplicas);
     const deletes = podsToDelete.slice(0, this.burstReplicas);
     const ns = ds.metadata!.namespace!;
-    this.expectations.setExpectations(key, creates.length, 0);
+    // expectDeletions replaces the record, so the creations are added on top of it.
     this.expectations.expectDeletions(key, deletes.map((n) => `${ns}/${n}`));
+    this.expectations.raiseExpectations(key, creates.length, 0);
     const template = createPodTemplate(ds.spec?.template as PodTemplateSpec, getTemplateGeneration(ds), hash);
     const ref = newControllerRef(ds, controllerKind);
     let idx = 0;
