@@ -6,10 +6,19 @@
  */
 import type { KubeObject } from '../../../../client/interface.ts';
 import { FieldPath, forbidden, invalid, notSupported, required, type FieldError } from '../../../../machinery/errors.ts';
-import { isDNS1035Label, nameIsDNSSubdomain, validateNonnegativeField, validateObjectMeta, validateObjectMetaUpdate } from '../../../../machinery/validation.ts';
-import { goIntOrStringValue } from '../../../common/go-value.ts';
+import {
+  isDNS1035Label,
+  nameIsDNSSubdomain,
+  validateAnnotations,
+  validateLabels,
+  validateNonnegativeField,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from '../../../../machinery/validation.ts';
+import { goIntOrStringValue, goMapValue } from '../../../common/go-value.ts';
 import { deepCopy, rec, semanticDeepEqual } from '../../../common/meta.ts';
-import { validatePodTemplateSpecForReplicaSet, validateReplicaCounters, validateWorkloadSelector } from '../../../common/workload.ts';
+import type { Selector } from '../../../../machinery/labels.ts';
+import { validateReplicaCounters, validateWorkloadSelector } from '../../../common/workload.ts';
 import { getIntOrPercentValue, getPercentValue, validatePositiveIntOrPercent } from '../deployment/validation.ts';
 
 const specPath = FieldPath.root('spec');
@@ -21,6 +30,25 @@ function validatePVCRetentionPolicy(policy: unknown, path: FieldPath): FieldErro
   for (const k of ['whenDeleted', 'whenScaled']) {
     if (p[k] !== 'Retain' && p[k] !== 'Delete') errs.push(notSupported(path.child(k), p[k] ?? '', ['Retain', 'Delete']));
   }
+  return errs;
+}
+
+/**
+ * `ValidatePodTemplateSpecForStatefulSet`: the selector must match the template labels; only the
+ * template's labels and annotations are validated. Upstream deliberately skips the pod spec here
+ * (its volumeMounts may name volumeClaimTemplates, which are not volumes of the template); a bad
+ * spec surfaces when the pods are created.
+ */
+export function validatePodTemplateSpecForStatefulSet(template: unknown, selector: Selector, path: FieldPath): FieldError[] {
+  if (template === undefined || template === null) return [required(path, '')];
+  const errs: FieldError[] = [];
+  const m = rec(rec(template).metadata);
+  const labels = rec(m.labels) as Record<string, string>;
+  if (!selector.empty() && !selector.matches(labels)) {
+    errs.push(invalid(path.child('metadata', 'labels'), goMapValue(m.labels ?? null), '`selector` does not match template `labels`'));
+  }
+  errs.push(...validateLabels(m.labels, path.child('labels')));
+  errs.push(...validateAnnotations(m.annotations, path.child('annotations')));
   return errs;
 }
 
@@ -70,7 +98,12 @@ export function validateStatefulSetSpec(spec: unknown, path: FieldPath): FieldEr
   }
   const { errs: selErrs, selector } = validateWorkloadSelector(s.selector, path.child('selector'));
   errs.push(...selErrs);
-  if (selector) errs.push(...validatePodTemplateSpecForReplicaSet(s.template, selector, path.child('template')));
+  if (selector) errs.push(...validatePodTemplateSpecForStatefulSet(s.template, selector, path.child('template')));
+  const tspec = rec(rec(s.template).spec);
+  if (tspec.restartPolicy !== 'Always') errs.push(notSupported(path.child('template', 'spec', 'restartPolicy'), tspec.restartPolicy ?? '', ['Always']));
+  if (tspec.activeDeadlineSeconds !== undefined && tspec.activeDeadlineSeconds !== null) {
+    errs.push(forbidden(path.child('template', 'spec', 'activeDeadlineSeconds'), 'activeDeadlineSeconds in StatefulSet is not Supported'));
+  }
   if (s.volumeClaimTemplates !== undefined && !Array.isArray(s.volumeClaimTemplates)) {
     errs.push(invalid(path.child('volumeClaimTemplates'), s.volumeClaimTemplates, 'must be a list'));
   }
