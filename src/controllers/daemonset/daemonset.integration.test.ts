@@ -205,3 +205,51 @@ test('OnDelete: a template change leaves existing pods until they are deleted', 
     return pods.length === 1 && pods[0].spec.containers[0].image === 'agent:2';
   });
 });
+
+test('maxSurge 1: the new pod becomes available before the old one is deleted', async () => {
+  await c.create(daemonSetsGVR, 'default', ds('surge', { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } } }, { nodeSelector: { disk: 'ssd' } }));
+  await eventually('surge pod ready', async () => {
+    const pods = await livePods('surge');
+    return pods.length === 1 && ready(pods[0]);
+  });
+  let minReady = Infinity;
+  let maxPods = 0;
+  const seen = new Map<string, any>();
+  let primed = false;
+  const watchAc = new AbortController();
+  const w = c.watch<any>(GVR.pods, 'default', { labelSelector: 'app=surge' }, (ev) => {
+    if (ev.type === 'DELETED') seen.delete(ev.object.metadata.name);
+    else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') seen.set(ev.object.metadata.name, ev.object);
+    if (!primed) return;
+    const live = [...seen.values()].filter((p) => !p.metadata.deletionTimestamp);
+    minReady = Math.min(minReady, live.filter(ready).length);
+    maxPods = Math.max(maxPods, live.length);
+  }, watchAc.signal).catch(() => {});
+  await eventually('watch primed', async () => seen.size >= 1, 10_000);
+  primed = true;
+  await c.patch(daemonSetsGVR, 'default', 'surge', 'application/merge-patch+json', { spec: { template: { spec: { containers: [{ name: 'agent', image: 'agent:2' }] } } } });
+  await eventually('surge rolled out', async () => {
+    const d = await c.get<any>(daemonSetsGVR, 'default', 'surge');
+    const pods = await livePods('surge');
+    return d.status?.observedGeneration === d.metadata.generation && d.status?.updatedNumberScheduled === 1 && d.status?.numberAvailable === 1 &&
+      pods.length === 1 && pods[0].spec.containers[0].image === 'agent:2';
+  });
+  watchAc.abort();
+  await w;
+  assert.equal(minReady, 1, 'a ready pod at every observed moment');
+  assert.equal(maxPods, 2, 'old and new pod side by side during the surge');
+});
+
+test('a removed node: its pod is not moved elsewhere', async () => {
+  const late = sims.find((s) => s.nodeNames.includes('late-0'))!;
+  await late.stop();
+  const before = (await livePods('agent')).filter((p) => p.spec.nodeName !== 'late-0').map((p) => p.metadata.uid).sort();
+  await c.delete(GVR.nodes, undefined, 'late-0');
+  await eventually('agent desired back to 3', async () => {
+    const d = await c.get<any>(daemonSetsGVR, 'default', 'agent');
+    return d.status?.desiredNumberScheduled === 3;
+  });
+  const after = await livePods('agent');
+  const others = after.filter((p) => p.spec.nodeName !== 'late-0');
+  assert.deepEqual(others.map((p) => p.metadata.uid).sort(), before, 'pods on the remaining nodes untouched, none added');
+});
