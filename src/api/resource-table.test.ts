@@ -56,7 +56,7 @@ test('lookups', () => {
   assert.equal(findByAPIVersionKind('apps/v1', 'Deployment')?.resource, 'deployments');
   assert.equal(findByAPIVersionKind('v1', 'Pod')?.resource, 'pods');
   assert.equal(findByAPIVersionKind('coordination.k8s.io/v1', 'Lease')?.resource, 'leases');
-  assert.equal(findResource('apps', 'v1', 'statefulsets'), undefined);
+  assert.equal(findResource('apps', 'v1', 'nosuchresources'), undefined);
   const gvs = servedGroupVersions();
   assert.deepEqual(gvs.slice(0, 3), [
     { group: '', version: 'v1' },
