@@ -142,5 +142,16 @@ describe('e2e: StatefulSet with a headless Service and a volumeClaimTemplate', {
       1000,
     );
     assert.match(out, /web-0\.web\.default\.svc\.cluster\.local/);
+
+    // kubectl's StatefulSet rollout status and history read status and the ControllerRevisions.
+    const rs = await c.kubectl(['rollout', 'status', 'statefulset/web', '--timeout=30s'], { timeoutMs: 40_000 });
+    // The defaulted partition (0) makes kubectl report a partitioned rollout, as on upstream clusters.
+    assert.equal(rs, 'partitioned roll out complete: 2 new pods have been updated...\n');
+    assert.match(await c.kubectl(['rollout', 'history', 'statefulset/web']), /^REVISION\s+CHANGE-CAUSE\n1\s+<none>$/m);
+
+    // Scale down through /scale: web-1 goes, its claim stays (Retain).
+    await c.kubectl(['scale', 'statefulset', 'web', '--replicas=1']);
+    await waitFor('web-1 gone', async () => ((await c.kubectlRaw(['get', 'pod', 'web-1'])).code !== 0 ? true : undefined), 30_000);
+    assert.equal((await json(['get', 'pvc', 'www-web-1'])).status.phase, 'Bound');
   });
 });
