@@ -2,7 +2,8 @@
  * e2e: a DaemonSet on the real node (runc containers, skiff.local/web:1/2 imported) through the real
  * kubectl: one pod Running on the node, `kubectl rollout status ds/x` succeeds, `kubectl set image`
  * rolls it to web:2 (revision 2 in `rollout history`), `kubectl rollout undo` patches the template
- * back from ControllerRevision 1 (now revision 3), `kubectl get ds` / `controllerrevisions` columns.
+ * back from ControllerRevision 1 (now revision 3), `kubectl get ds` / `controllerrevisions` columns;
+ * deleting the DaemonSet removes its pods and revisions (garbage collector).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,6 +96,11 @@ describe('e2e: DaemonSet on the real node', { timeout: 180_000 }, () => {
     assert.match(history2, /^2\s+<none>\s*$/m);
     assert.match(history2, /^3\s+<none>\s*$/m);
     assert.doesNotMatch(history2, /^1\s/m);
+
+    // Background cascading deletion: the garbage collector removes the pods and revisions.
+    await c.kubectl(['delete', 'ds', 'web']);
+    await waitFor('daemon pods and revisions gone', async () =>
+      (await podsJson()).length === 0 && JSON.parse(await c.kubectl(['get', 'controllerrevisions', '-o', 'json'])).items.length === 0, 60_000);
 
   });
 });
