@@ -102,4 +102,21 @@ describe('StatefulSetControl', () => {
     assert.deepEqual(revs.map((r) => [r.metadata.name, r.revision]).sort(), [[rev1, 3], [rev2, 2]].sort());
     for (const p of s.pods()) assert.equal(getPodRevision(p), rev1);
   });
+
+  test('maxUnavailable 2: outdated pods are deleted two at a time, highest ordinals first, above the partition', async () => {
+    const s = new Stepper();
+    await s.client.create(statefulSetsGVR, 'default', newStatefulSet('web', 5, { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1, maxUnavailable: 2 } } }));
+    await runUp(s, 5);
+    await setImage(s, 'nginx:2');
+    const batches: string[][] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await s.step();
+      if (r.delete.length) batches.push(r.delete);
+      await s.markReady();
+    }
+    assert.deepEqual(batches, [['web-4', 'web-3'], ['web-2', 'web-1']]);
+    const upd = s.set().status!.updateRevision;
+    assert.notEqual(getPodRevision(s.client.peek<any>(GVR.pods, 'default', 'web-0')), upd);
+    for (const n of [1, 2, 3, 4]) assert.equal(getPodRevision(s.client.peek<any>(GVR.pods, 'default', `web-${n}`)), upd);
+  });
 });

@@ -14,7 +14,8 @@
  *     OrderedReady one at a time, waiting for the previous one to be gone;
  *  4. RollingUpdate: from the highest ordinal down to the partition, the first pod not on the update
  *     revision is deleted (it is recreated from the update revision by step 2); an unhealthy pod
- *     blocks. OnDelete stops after step 3.
+ *     blocks. With `rollingUpdate.maxUnavailable` set (upstream's MaxUnavailableStatefulSet), up to
+ *     maxUnavailable − unavailable outdated pods are deleted at once instead. OnDelete stops after step 3.
  * Status is always recomputed from what was observed (replicas, readyReplicas, currentReplicas,
  * updatedReplicas, availableReplicas, currentRevision, updateRevision, collisionCount,
  * observedGeneration); a completed rolling update promotes the update revision to current.
@@ -24,6 +25,7 @@ import type { Client } from '../../client/interface.ts';
 import { deepCopy } from '../../client/object-util.ts';
 import { StatusError } from '../../machinery/errors.ts';
 import { slowStartBatch } from '../shared/controller-utils.ts';
+import { getScaledValueFromIntOrPercent } from '../../machinery/intstr.ts';
 import {
   ControllerRevisionHashLabel,
   equalRevision,
@@ -254,6 +256,24 @@ export class StatefulSetControl {
       if (await runForAll(condemned.length, processCondemned, monotonic)) return status;
       if (set.spec?.updateStrategy?.type === 'OnDelete') return status;
       const updateMin = set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
+      const mu = set.spec?.updateStrategy?.rollingUpdate?.maxUnavailable;
+      if (mu !== undefined && mu !== null) {
+        // updateStatefulSetAfterInvariantEstablished (MaxUnavailableStatefulSet): delete up to
+        // maxUnavailable − (unavailable replicas) outdated pods at once, highest ordinal first.
+        const maxUnavailable = Math.max(1, getScaledValueFromIntOrPercent(mu, replicaCount, false));
+        let unavailable = 0;
+        for (const p of replicas) if (!isHealthy(p) || !isRunningAndAvailable(p, set.spec?.minReadySeconds ?? 0, this.now())) unavailable++;
+        let budget = maxUnavailable - unavailable;
+        for (let target = replicas.length - 1; target >= updateMin && budget > 0; target--) {
+          const pod = replicas[target];
+          if (getPodRevision(pod) !== updName && !isTerminating(pod)) {
+            await this.o.podControl.deleteStatefulPod(set, pod);
+            status.currentReplicas = (status.currentReplicas ?? 0) - 1;
+            budget--;
+          }
+        }
+        return status;
+      }
       for (let target = replicas.length - 1; target >= updateMin; target--) {
         const pod = replicas[target];
         if (getPodRevision(pod) !== updName && !isTerminating(pod)) {
