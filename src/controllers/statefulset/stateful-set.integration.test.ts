@@ -84,7 +84,6 @@ async function watchUntil(what: string, invariant: (m: Map<string, any>) => void
   return eventually(what, async () => {
     const m = byName(await pods());
     invariant(m);
-    if (process.env.STS_DEBUG) console.log(JSON.stringify([...m.values()].map((p) => [p.metadata.name, p.spec.nodeName, p.status])));
     return done(m) ? m : undefined;
   });
 }
