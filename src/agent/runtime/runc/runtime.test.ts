@@ -350,16 +350,19 @@ describe('RuncRuntime (real runc + conmon + CNI)', () => {
     assert.match(ttyOut, /\/dev\/pts\/\d+\r?\n/);
     assert.match(ttyOut, /got hello\r?\n/);
 
-    // resize reaches the container's pty (runc forwards SIGWINCH from the outer pty).
-    const sized = await rt.exec(c, ['sh', '-c', 'read x; stty size'], { stdin: true, tty: true });
+    // resize reaches the container's pty (runc forwards SIGWINCH from the outer pty). The resize is
+    // asynchronous (stty on the outer pty), so ask for the size until the new one shows up.
+    const sized = await rt.exec(c, ['sh', '-c', 'while read x; do stty size; done'], { stdin: true, tty: true });
     let sizedOut = '';
     sized.stdout.on('data', (d: Buffer) => (sizedOut += d.toString()));
     sized.resize(123, 45);
-    // resize is asynchronous (stty on the outer pty); give it a moment before the command reads its size.
-    await sleep(500);
-    sized.stdin!.write('go\n');
+    await eventually(async () => {
+      sized.stdin!.write('go\n');
+      await sleep(100);
+      return /45 123/.test(sizedOut);
+    }, 'the new terminal size inside the container');
+    sized.stdin!.write('\x04'); // ^D: end of input on the terminal ends the read loop
     assert.equal(await sized.exit, 0);
-    assert.match(sizedOut, /45 123/);
     await rt.removePodSandbox(sb);
     await assert.rejects(rt.execSync(c, ['true'], 5), /not found/);
   });
