@@ -14,7 +14,7 @@
  * concurrent agents with different bridges never undo each other. Incoming localnet connections
  * are dropped by the FIREWALL chain (upstream's CVE-2020-8558 rule).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { run } from '../exec.ts';
 
@@ -29,18 +29,23 @@ export class HostNetworkState {
     readonly bridge: string,
   ) {}
 
-  private bridgeExists(): boolean {
-    return existsSync(`/sys/class/net/${this.bridge}`);
+  /** True when the bridge exists and is administratively up (IFF_UP): a route via a down device is refused ("Device for nexthop is not up"). */
+  private bridgeUp(): boolean {
+    try {
+      return (Number.parseInt(readFileSync(`/sys/class/net/${this.bridge}/flags`, 'utf8').trim(), 16) & 0x1) === 0x1;
+    } catch {
+      return false;
+    }
   }
 
   /**
-   * Makes sure the service CIDR route exists in the main table (`dev <bridge>` when the bridge exists,
-   * else `unreachable`). One `ip route show` per call; `ip route replace` only when it differs.
+   * Makes sure the service CIDR route exists in the main table (`dev <bridge>` when the bridge exists
+   * and is up, else `unreachable`; the next sync moves it to the bridge). One `ip route show` per call; `ip route replace` only when it differs.
    * @throws Error when `ip route replace` fails
    */
   async ensureRoute(): Promise<void> {
     if (!this.serviceCIDR) return;
-    const want: 'dev' | 'unreachable' = this.bridgeExists() ? 'dev' : 'unreachable';
+    const want: 'dev' | 'unreachable' = this.bridgeUp() ? 'dev' : 'unreachable';
     const cur = await this.currentRoute();
     if (cur === want) {
       this.route = want;

@@ -123,7 +123,8 @@ export class Proxier {
     if (stale.chains.length) this.log.info({ chains: stale.chains.length, jumps: stale.jumps.length }, 'proxy: removed stale chains of a previous run');
     if (this.opts.manageHost !== false) {
       await this.host.enableBridgeNetfilter().catch((e) => this.log.warn({ err: (e as Error).message }, 'proxy: bridge-nf-call-iptables'));
-      await this.host.ensureRoute();
+      // A failure here (e.g. the bridge changing under us) is retried by every sync; never fatal.
+      await this.host.ensureRoute().catch((e) => this.log.warn({ err: (e as Error).message }, 'proxy: service CIDR route (retried at the next sync)'));
     }
     this.informerRuns = [this.services.run(this.ac.signal), this.endpointSlices.run(this.ac.signal)];
     this.runner.start();
