@@ -8,63 +8,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteBackend } from '../../storage/sqlite/sqlite-backend.ts';
-import { APIServer } from '../../apiserver/server.ts';
-import { KubeletConnections } from '../../apiserver/kubelet-client.ts';
-import { TokenAuthenticator } from '../../apiserver/auth/token.ts';
-import { realMachinery } from '../../apiserver/machinery-real.ts';
-import { RESOURCES } from '../../api/resource-table.ts';
+import { eventually, startInProcessCluster, type InProcessCluster } from '../../../test/support/in-process-cluster.ts';
 import { GVR, type Client, type KubeObject } from '../../client/interface.ts';
-import { startControllers } from '../../controllers/manager.ts';
-import { Scheduler } from '../../scheduler/scheduler.ts';
 import { SIMULATED_NODE_LABEL, SimulatedNodes } from './simulated-nodes.ts';
 
-let dir: string;
-let backend: SqliteBackend;
-let api: APIServer;
 let c: Client;
 let sim: SimulatedNodes;
-const ac = new AbortController();
-
-/** Polls `fn` every 100 ms until it returns a truthy value; throws after `timeoutMs` with the last value. */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+let cluster: InProcessCluster;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'skiff-sim-'));
-  backend = SqliteBackend.open(join(dir, 'state.db'));
-  api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator(), resources: RESOURCES, machinery: realMachinery() });
-  await api.waitReady();
-  c = api.inProcessClient();
-  void startControllers(c, ac.signal, { workers: 4 });
-  void new Scheduler({ client: c }).start(ac.signal);
-  sim = new SimulatedNodes({ client: c, count: 3, clusterCIDR: '10.77.0.0/16', leaseRenewIntervalMs: 1000 });
-  await sim.start(ac.signal);
+  cluster = await startInProcessCluster({ nodes: { count: 3, clusterCIDR: '10.77.0.0/16', leaseRenewIntervalMs: 1000 }, controllers: {} });
+  c = cluster.client;
+  sim = cluster.sim;
 });
 
 after(async () => {
-  ac.abort();
-  await sim?.stop();
-  await new Promise((r) => setTimeout(r, 100));
-  await api?.stop();
-  await backend?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 const podsOf = async (selector: string) => (await c.list<any>(GVR.pods, 'default', { labelSelector: selector })).items;

@@ -7,54 +7,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteBackend } from '../../storage/sqlite/sqlite-backend.ts';
-import { APIServer } from '../../apiserver/server.ts';
-import { KubeletConnections } from '../../apiserver/kubelet-client.ts';
-import { TokenAuthenticator } from '../../apiserver/auth/token.ts';
-import { realMachinery } from '../../apiserver/machinery-real.ts';
-import { RESOURCES } from '../../api/resource-table.ts';
+import { eventually, startInProcessCluster, type InProcessCluster } from '../../../test/support/in-process-cluster.ts';
 import { GVR, type Client } from '../../client/interface.ts';
-import { startControllers } from '../manager.ts';
-import { Scheduler } from '../../scheduler/scheduler.ts';
 import { SimulatedNodes } from '../../agent/simulated/simulated-nodes.ts';
 import { pvcsGVR, statefulSetsGVR } from './stateful-set-utils.ts';
 
-let dir: string;
-let backend: SqliteBackend;
-let api: APIServer;
 let c: Client;
 let sim: SimulatedNodes;
-const ac = new AbortController();
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let cluster: InProcessCluster;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'skiff-sts-'));
-  backend = SqliteBackend.open(join(dir, 'state.db'));
-  api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator(), resources: RESOURCES, machinery: realMachinery() });
-  await api.waitReady();
-  c = api.inProcessClient();
-  void startControllers(c, ac.signal, { workers: 4, controllers: ['statefulset', 'garbagecollector', 'namespace'] });
-  void new Scheduler({ client: c }).start(ac.signal);
-  sim = new SimulatedNodes({ client: c, count: 2, clusterCIDR: '10.78.0.0/16', leaseRenewIntervalMs: 1000 });
-  await sim.start(ac.signal);
+  cluster = await startInProcessCluster({ nodes: { count: 2, clusterCIDR: '10.78.0.0/16', leaseRenewIntervalMs: 1000 }, controllers: { controllers: ['statefulset', 'garbagecollector', 'namespace'] } });
+  c = cluster.client;
+  sim = cluster.sim;
   // Claims wait for their first consumer (as local-path does), so the scheduler places their pods.
   await c.create({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' }, undefined, {
     apiVersion: 'storage.k8s.io/v1',
@@ -66,12 +31,7 @@ before(async () => {
 });
 
 after(async () => {
-  ac.abort();
-  await sim?.stop();
-  await new Promise((r) => setTimeout(r, 100));
-  await api?.stop();
-  await backend?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 const ready = (p: any) => p.status?.phase === 'Running' && p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True');
