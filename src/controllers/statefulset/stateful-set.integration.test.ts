@@ -115,9 +115,12 @@ test('partitioned RollingUpdate: partition 2 updates only web-2; partition 0 the
   await watchUntil('3 ready', () => {}, (m) => m.size === 3 && [...m.values()].every(ready));
   const set = await c.get<any>(statefulSetsGVR, 'default', 'web');
   const oldRev = set.status.currentRevision;
-  set.spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: 2 } };
-  set.spec.template.spec.containers[0].image = 'nginx:2';
-  await c.update(statefulSetsGVR, 'default', set);
+  // A JSON patch (no resourceVersion precondition, as `kubectl patch` sends): the controller keeps
+  // writing status meanwhile, so a read-modify-write PUT could meet a 409.
+  await c.patch(statefulSetsGVR, 'default', 'web', 'application/json-patch+json', [
+    { op: 'replace', path: '/spec/updateStrategy', value: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } },
+    { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'nginx:2' },
+  ]);
   const m = await watchUntil('web-2 updated', () => {}, (m) => m.get('web-2')?.spec && image(m.get('web-2')) === 'nginx:2' && ready(m.get('web-2')));
   assert.equal(image(m.get('web-0')), 'nginx:1');
   assert.equal(image(m.get('web-1')), 'nginx:1');
