@@ -68,3 +68,19 @@ export function validateReplicaCounters(status: Record<string, any>, path: Field
   }
   return errs;
 }
+
+/**
+ * `status.collisionCount` rules shared by Deployment, DaemonSet and StatefulSet status updates
+ * (upstream ValidateDeploymentStatusUpdate & co.): non-negative when set, and never decremented
+ * (`Invalid value: <new>: cannot be decremented`) once the old status carries one.
+ */
+export function validateCollisionCountUpdate(status: Record<string, any>, oldStatus: Record<string, any>, path: FieldPath): FieldError[] {
+  const errs: FieldError[] = [];
+  const cc = status.collisionCount;
+  if (cc !== undefined && cc !== null) errs.push(...validateNonnegativeField(Number(cc), path.child('collisionCount')));
+  const oc = oldStatus.collisionCount;
+  if (oc !== undefined && oc !== null && (cc === undefined || cc === null || Number(cc) < Number(oc))) {
+    errs.push(invalid(path.child('collisionCount'), cc ?? null, 'cannot be decremented'));
+  }
+  return errs;
+}

@@ -8,7 +8,7 @@ import { FieldPath, invalid, notSupported, required, type FieldError } from '../
 import { nameIsDNSSubdomain, validateNonnegativeField, validateObjectMeta, validateObjectMetaUpdate } from '../../../../machinery/validation.ts';
 import { goIntOrStringValue, goLabelSelectorValue } from '../../../common/go-value.ts';
 import { rec, semanticDeepEqual } from '../../../common/meta.ts';
-import { validatePodTemplateSpecForReplicaSet, validateWorkloadSelector } from '../../../common/workload.ts';
+import { validatePodTemplateSpecForReplicaSet, validateWorkloadSelector, validateCollisionCountUpdate } from '../../../common/workload.ts';
 import { getIntOrPercentValue, getPercentValue, validatePositiveIntOrPercent } from '../deployment/validation.ts';
 
 const specPath = FieldPath.root('spec');
@@ -90,10 +90,6 @@ export function validateDaemonSetStatusUpdate(ds: KubeObject, old: KubeObject): 
   for (const c of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady', 'observedGeneration', 'updatedNumberScheduled', 'numberAvailable', 'numberUnavailable']) {
     errs.push(...validateNonnegativeField(Number(st[c] ?? 0), sp.child(c)));
   }
-  if (st.collisionCount !== undefined && st.collisionCount !== null) errs.push(...validateNonnegativeField(Number(st.collisionCount), sp.child('collisionCount')));
-  const oc = rec(old.status).collisionCount;
-  if (oc !== undefined && oc !== null && (st.collisionCount === undefined || st.collisionCount === null || Number(st.collisionCount) < Number(oc))) {
-    errs.push(invalid(sp.child('collisionCount'), st.collisionCount ?? null, 'cannot be decremented'));
-  }
+  errs.push(...validateCollisionCountUpdate(st, rec(old.status), sp));
   return errs;
 }

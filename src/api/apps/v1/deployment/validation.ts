@@ -14,7 +14,7 @@ import {
 } from '../../../../machinery/validation.ts';
 import { GoValue, goIntOrStringValue, goLabelSelectorValue } from '../../../common/go-value.ts';
 import { rec, semanticDeepEqual } from '../../../common/meta.ts';
-import { validatePodTemplateSpecForReplicaSet, validateReplicaCounters, validateWorkloadSelector } from '../../../common/workload.ts';
+import { validatePodTemplateSpecForReplicaSet, validateReplicaCounters, validateWorkloadSelector, validateCollisionCountUpdate } from '../../../common/workload.ts';
 
 const specPath = FieldPath.root('spec');
 
@@ -121,12 +121,6 @@ export function validateDeploymentStatusUpdate(d: KubeObject, old: KubeObject): 
       ['updatedReplicas', 'readyReplicas', 'availableReplicas'],
     ),
   );
-  if (st.collisionCount !== undefined && st.collisionCount !== null) {
-    errs.push(...validateNonnegativeField(Number(st.collisionCount), sp.child('collisionCount')));
-  }
-  const oc = rec(old.status).collisionCount;
-  if (oc !== undefined && oc !== null && (st.collisionCount === undefined || st.collisionCount === null || Number(st.collisionCount) < Number(oc))) {
-    errs.push(invalid(sp.child('collisionCount'), st.collisionCount ?? null, 'cannot be decremented'));
-  }
+  errs.push(...validateCollisionCountUpdate(st, rec(old.status), sp));
   return errs;
 }

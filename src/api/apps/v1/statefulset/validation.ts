@@ -18,7 +18,7 @@ import {
 import { goIntOrStringValue, goMapValue } from '../../../common/go-value.ts';
 import { deepCopy, rec, semanticDeepEqual } from '../../../common/meta.ts';
 import type { Selector } from '../../../../machinery/labels.ts';
-import { validateReplicaCounters, validateWorkloadSelector } from '../../../common/workload.ts';
+import { validateReplicaCounters, validateWorkloadSelector, validateCollisionCountUpdate } from '../../../common/workload.ts';
 import { getIntOrPercentValue, getPercentValue, validatePositiveIntOrPercent } from '../deployment/validation.ts';
 
 const specPath = FieldPath.root('spec');
@@ -155,12 +155,6 @@ export function validateStatefulSetStatusUpdate(sts: KubeObject, old: KubeObject
       ['readyReplicas', 'currentReplicas', 'updatedReplicas'],
     ),
   );
-  if (st.collisionCount !== undefined && st.collisionCount !== null) {
-    errs.push(...validateNonnegativeField(Number(st.collisionCount), sp.child('collisionCount')));
-  }
-  const oc = rec(old.status).collisionCount;
-  if (oc !== undefined && oc !== null && (st.collisionCount === undefined || st.collisionCount === null || Number(st.collisionCount) < Number(oc))) {
-    errs.push(invalid(sp.child('collisionCount'), st.collisionCount ?? null, 'cannot be decremented'));
-  }
+  errs.push(...validateCollisionCountUpdate(st, rec(old.status), sp));
   return errs;
 }
