@@ -4,9 +4,10 @@
  * chunked lists, resourceVersion = etcd mod_revision under `/registry/...` keys, and 410 Expired
  * for a list at a compacted revision.
  */
+import { runKubectl, webDeploymentManifest, type KubectlRun } from '../support/kubectl.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,21 +26,10 @@ let api: APIServer;
 let kubeconfig: string;
 let client: Client;
 
-type Run = { code: number; stdout: string; stderr: string };
+type Run = KubectlRun;
 
 function kubectl(args: string[], opts: { input?: string } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      '/usr/bin/kubectl',
-      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
-      { timeout: 90_000, env: { ...process.env, HOME: dir, KUBECONFIG: '' } },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code: typeof code === 'number' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
+  return runKubectl(kubeconfig, dir, args, opts.input);
 }
 
 function file(name: string, text: string): string {
@@ -48,25 +38,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1
-        ports:
-        - containerPort: 80
-`;
+const DEPLOYMENT = webDeploymentManifest(80);
 
 const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: "${v}"\n`;
 

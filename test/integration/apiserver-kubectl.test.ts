@@ -3,9 +3,10 @@
  * real resource table and a SQLite backend in a temp dir. A fake kubelet serves pods/log and
  * pods/exec for node "node-1" and finishes graceful pod deletions (grace 0 delete), as a kubelet would.
  */
+import { runKubectl, webDeploymentManifest, type KubectlRun } from '../support/kubectl.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,24 +58,10 @@ const fakeKubelet: KubeletConnection = {
   },
 };
 
-type Run = { code: number; stdout: string; stderr: string };
+type Run = KubectlRun;
 
 function kubectl(args: string[], opts: { input?: string; config?: string } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      '/usr/bin/kubectl',
-      ['--kubeconfig', opts.config ?? kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
-      { timeout: 90_000, env: { ...process.env, HOME: dir, KUBECONFIG: '' } },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code: typeof code === 'number' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-    if (opts.input !== undefined) {
-      child.stdin?.write(opts.input);
-      child.stdin?.end();
-    }
-  });
+  return runKubectl(opts.config ?? kubeconfig, dir, args, opts.input);
 }
 
 function file(name: string, text: string): string {
@@ -83,25 +70,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1
-        ports:
-        - containerPort: 80
-`;
+const DEPLOYMENT = webDeploymentManifest(80);
 
 const POD = `apiVersion: v1
 kind: Pod

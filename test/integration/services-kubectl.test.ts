@@ -5,9 +5,9 @@
  * columns (PORT(S) `80/TCP`, ADDRESSTYPE/PORTS/ENDPOINTS), a NodePort Service shows `80:3xxxx/TCP`,
  * a taken ClusterIP is refused with upstream's message, and `kubectl get endpoints` lists ready pods.
  */
+import { runKubectl, webDeploymentManifest, type KubectlRun } from '../support/kubectl.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,20 +26,10 @@ let kubeconfig: string;
 let client: Client;
 const ac = new AbortController();
 
-type Run = { code: number; stdout: string; stderr: string };
+type Run = KubectlRun;
 
 function kubectl(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      '/usr/bin/kubectl',
-      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
-      { timeout: 90_000, env: { ...process.env, HOME: dir, KUBECONFIG: '' } },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code: typeof code === 'number' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
+  return runKubectl(kubeconfig, dir, args);
 }
 
 async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -50,25 +40,7 @@ async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 20_
   }
 }
 
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1
-        ports:
-        - containerPort: 8080
-`;
+const DEPLOYMENT = webDeploymentManifest(8080);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skiff-svc-kubectl-'));
