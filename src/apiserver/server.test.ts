@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { SqliteBackend } from '../storage/sqlite/sqlite-backend.ts';
+import type { Backend } from '../storage/backend.ts';
+import { describeEachBackend } from '../../test/support/each-backend.ts';
 import { APIServer } from './server.ts';
 import { KubeletConnections } from './kubelet-client.ts';
 import { realMachinery } from './machinery-real.ts';
@@ -59,8 +60,8 @@ test('generateName appends 5 characters from the upstream alphabet', () => {
   assert.match(n, /^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
 });
 
-describe('APIServer over HTTP', () => {
-  let backend: SqliteBackend;
+describeEachBackend('APIServer over HTTP', (store) => {
+  let backend: Backend;
   let api: APIServer;
   let base: string;
   const req = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -82,7 +83,7 @@ describe('APIServer over HTTP', () => {
   };
 
   before(async () => {
-    backend = SqliteBackend.open(':memory:');
+    backend = await store.open();
     api = new APIServer({
       backend,
       kubelets: new KubeletConnections(),
