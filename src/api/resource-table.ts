@@ -49,6 +49,16 @@ import { jobStatusStrategy, jobStrategy } from './batch/v1/job/strategy.ts';
 import { jobTable } from './batch/v1/job/printer.ts';
 import { cronJobStatusStrategy, cronJobStrategy } from './batch/v1/cronjob/strategy.ts';
 import { cronJobTable } from './batch/v1/cronjob/printer.ts';
+import { roleStrategy } from './rbac/v1/role/strategy.ts';
+import { roleTable } from './rbac/v1/role/printer.ts';
+import { clusterRoleStrategy } from './rbac/v1/clusterrole/strategy.ts';
+import { clusterRoleTable } from './rbac/v1/clusterrole/printer.ts';
+import { roleBindingStrategy } from './rbac/v1/rolebinding/strategy.ts';
+import { roleBindingTable } from './rbac/v1/rolebinding/printer.ts';
+import { clusterRoleBindingStrategy } from './rbac/v1/clusterrolebinding/strategy.ts';
+import { clusterRoleBindingTable } from './rbac/v1/clusterrolebinding/printer.ts';
+import { selfSubjectAccessReviewStrategy, selfSubjectRulesReviewStrategy, subjectAccessReviewStrategy } from './authorization/v1/reviews.ts';
+import { selfSubjectReviewStrategy } from './authentication/v1/selfsubjectreview.ts';
 import { replicationControllerStatusStrategy, replicationControllerStrategy } from './core/v1/replicationcontroller/strategy.ts';
 import { replicationControllerTable } from './core/v1/replicationcontroller/printer.ts';
 
@@ -264,6 +274,42 @@ export const RESOURCES: ResourceInfo[] = [
     shortNames: ['cj'], categories: ['all'],
     subresources: [{ name: 'status', kind: 'CronJob', verbs: STATUS_VERBS }],
     strategy: cronJobStrategy, statusStrategy: cronJobStatusStrategy, table: cronJobTable,
+  }),
+  defineResource({
+    group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false,
+    strategy: clusterRoleBindingStrategy, table: clusterRoleBindingTable,
+  }),
+  defineResource({
+    group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false,
+    strategy: clusterRoleStrategy, table: clusterRoleTable,
+  }),
+  defineResource({
+    group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', namespaced: true,
+    strategy: roleBindingStrategy, table: roleBindingTable,
+  }),
+  defineResource({
+    group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', singular: 'role', kind: 'Role', namespaced: true,
+    strategy: roleStrategy, table: roleTable,
+  }),
+  defineResource({
+    group: 'authorization.k8s.io', version: 'v1', resource: 'localsubjectaccessreviews', singular: 'localsubjectaccessreview', kind: 'LocalSubjectAccessReview', namespaced: true,
+    verbs: ['create'], strategy: subjectAccessReviewStrategy,
+  }),
+  defineResource({
+    group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false,
+    verbs: ['create'], strategy: selfSubjectAccessReviewStrategy,
+  }),
+  defineResource({
+    group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', kind: 'SelfSubjectRulesReview', namespaced: false,
+    verbs: ['create'], strategy: selfSubjectRulesReviewStrategy,
+  }),
+  defineResource({
+    group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview', namespaced: false,
+    verbs: ['create'], strategy: subjectAccessReviewStrategy,
+  }),
+  defineResource({
+    group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: false,
+    verbs: ['create'], strategy: selfSubjectReviewStrategy,
   }),
 ];
 
