@@ -8,6 +8,7 @@ import os from 'node:os';
 import { runServer } from '../server/server.ts';
 import { defaultDataDir } from '../server/paths.ts';
 import { imagesCommand } from './images.ts';
+import { agentCommand } from './agent.ts';
 
 const program = new Command();
 program.name('skiff').description('A Kubernetes-compatible cluster in one Node.js process.').showHelpAfterError();
@@ -77,5 +78,6 @@ program
   });
 
 program.addCommand(imagesCommand());
+program.addCommand(agentCommand());
 
 await program.parseAsync(process.argv);

@@ -51,6 +51,10 @@ export interface SimulatedNodesConfig {
   taints?: Taint[];
   /** Cluster pod CIDR the nodes' pod CIDRs are carved from (default 10.88.0.0/16); see simulatedPodCIDRs. */
   clusterCIDR?: string;
+  /** Pod CIDR per node, in node order (overrides carving from clusterCIDR; `skiff agent` picks free /24s). */
+  podCIDRs?: string[];
+  /** Added to the node index in the fake InternalIP 127.1.x.y, so separate node sets do not share addresses (default 0). */
+  nodeIPOffset?: number;
   /** Pod stages (default: stages/default.yaml). */
   stages?: Stage[];
   /** Lease renew period, ms (default 10000) and duration, s (default 40). */
@@ -121,13 +125,15 @@ export class SimulatedNodes {
     this.now = cfg.now ?? Date.now;
     const prefix = cfg.prefix ?? 'sim-node-';
     this.nodeNames = Array.from({ length: cfg.count }, (_, i) => `${prefix}${i}`);
-    const cidrs = simulatedPodCIDRs(cfg.clusterCIDR ?? '10.88.0.0/16', cfg.count);
+    const cidrs = cfg.podCIDRs ?? simulatedPodCIDRs(cfg.clusterCIDR ?? '10.88.0.0/16', cfg.count);
+    if (cidrs.length < cfg.count) throw new Error(`${cidrs.length} pod CIDRs for ${cfg.count} simulated nodes`);
     const pools = new Map<string, PodIPAllocator>();
     this.nodeNames.forEach((name, i) => {
       const cidr = cidrs[i]!;
+      const ipIndex = i + (cfg.nodeIPOffset ?? 0);
       if (!pools.has(cidr)) pools.set(cidr, new PodIPAllocator(cidr));
       // Fake InternalIPs in 127.1.0.0/16 (loopback: nothing outside the host is ever addressed).
-      this.infos.set(name, { name, nodeIP: `127.1.${(i >> 8) & 255}.${(i & 255) + 1}`, ips: pools.get(cidr)!, podCIDR: cidr });
+      this.infos.set(name, { name, nodeIP: `127.1.${(ipIndex >> 8) & 255}.${(ipIndex & 255) + 1}`, ips: pools.get(cidr)!, podCIDR: cidr });
     });
     this.stageController = new StageController({
       client: cfg.client,
