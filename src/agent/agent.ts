@@ -70,6 +70,11 @@ export interface AgentOptions {
   /** Replace the runtime / image service (tests, simulated nodes). */
   runtime?: RuntimeService;
   images?: ImageService;
+  /**
+   * Kubelet periodic pod sync, ms (upstream `--sync-frequency`; default 10000): also the period at
+   * which configMap/secret volume updates reach running pods.
+   */
+  syncFrequencyMs?: number;
   /** Node status period, ms (default 10000); lease renew period, ms (default 10000). */
   nodeStatusIntervalMs?: number;
   leaseRenewIntervalMs?: number;
@@ -172,6 +177,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     clusterDomain: opts.clusterDomain,
     nodeLabels: opts.nodeLabels,
     nodeIP,
+    resyncIntervalMs: opts.syncFrequencyMs,
     log: (msg, extra) => log.warn(extra ?? {}, `kubelet: ${msg}`),
   });
   const warn = (m: string, x?: unknown) => log.warn({ detail: x }, m);

@@ -9,6 +9,7 @@ import { runServer } from '../server/server.ts';
 import { defaultDataDir } from '../server/paths.ts';
 import { imagesCommand } from './images.ts';
 import { agentCommand } from './agent.ts';
+import { parseGoDuration } from '../api/batch/v1/cronjob/schedule.ts';
 
 const program = new Command();
 program.name('skiff').description('A Kubernetes-compatible cluster in one Node.js process.').showHelpAfterError();
@@ -31,11 +32,19 @@ program
   .addOption(new Option('--cleanup-on-exit', 'stop and remove all pods\' containers and network on shutdown').env('SKIFF_CLEANUP_ON_EXIT').default(false))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('SKIFF_LOG_LEVEL').default('info'))
   .addOption(new Option('--datastore-endpoint <url>', 'etcd client URL(s), comma-separated, instead of the embedded SQLite store').env('SKIFF_DATASTORE_ENDPOINT'))
+  .addOption(new Option('--sync-frequency <duration>', 'kubelet periodic pod sync; configMap/secret volume updates reach pods within it').env('SKIFF_SYNC_FREQUENCY').default('10s'))
   .action(async (opts) => {
     const port = Number(opts.httpsListenPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --https-listen-port: ${opts.httpsListenPort}`);
     if (!/^[a-z][a-z0-9]{0,9}$/.test(opts.resourcePrefix)) program.error('--resource-prefix must be 1-10 lower-case letters/digits, starting with a letter');
     if (!/^\d+$/.test(String(opts.simulatedNodes))) program.error(`invalid --simulated-nodes: ${opts.simulatedNodes}`);
+    let syncFrequencyMs = 0;
+    try {
+      syncFrequencyMs = parseGoDuration(String(opts.syncFrequency));
+    } catch (e) {
+      program.error(`invalid --sync-frequency: ${(e as Error).message}`);
+    }
+    if (!(syncFrequencyMs > 0)) program.error('--sync-frequency must be positive');
     const ac = new AbortController();
     let signals = 0;
     const onSignal = (sig: string) => {
@@ -67,6 +76,7 @@ program
           cleanupOnExit: Boolean(opts.cleanupOnExit),
           logLevel: opts.logLevel,
           datastoreEndpoint: opts.datastoreEndpoint,
+          syncFrequencyMs,
         },
         ac.signal,
       );

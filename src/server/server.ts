@@ -57,6 +57,8 @@ export interface ServerOptions {
   logLevel: string;
   /** etcd client URL(s), comma-separated (`http://127.0.0.1:2379`); unset = the embedded SQLite store. */
   datastoreEndpoint?: string;
+  /** `--sync-frequency`: the local kubelet's periodic pod sync (and volume refresh) period, ms (default 10000). */
+  syncFrequencyMs?: number;
 }
 
 /** What a running server exposes (for tests and embedding). */
@@ -162,6 +164,7 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
         clusterDNS: [clusterDNSIP],
         clusterDNSServer: true,
         importImages: opts.importImages,
+        syncFrequencyMs: opts.syncFrequencyMs,
         log,
       });
       stops.push(() => agent.stop({ cleanup: opts.cleanupOnExit }));

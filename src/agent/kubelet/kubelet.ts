@@ -6,7 +6,10 @@
  * - triggers: pod events, a PLEG-like relist of the runtime every `relistIntervalMs` (1 s)
  *   that wakes the worker of any pod whose containers changed state, probe result changes,
  *   back-off timers, and a periodic resync of every pod every `resyncIntervalMs` (10 s) which
- *   also runs housekeeping (orphan sandboxes and pod dirs of pods no longer bound here);
+ *   also runs housekeeping (orphan sandboxes and pod dirs of pods no longer bound here) and, through
+ *   the volume manager, refreshes configMap/secret/downwardAPI volumes (upstream: sync period + cache TTL);
+ * - eviction: every `evictionMonitoringIntervalMs` (10 s) emptyDirs over their sizeLimit evict the pod
+ *   (eviction.ts; Failed / Evicted, event Evicted, grace 1 s);
  * - sync: volumes → sandbox → images → containers (kuberuntime-manager.ts), then the status is
  *   regenerated and written only when it changed (status/);
  * - termination: a pod with `deletionTimestamp` has its containers stopped with
@@ -18,6 +21,7 @@
  *   and restart counts come from container annotations.
  */
 import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Client } from '../../client/interface.ts';
@@ -35,7 +39,8 @@ import { ProbeManager } from './prober/prober-manager.ts';
 import { KubeletServer } from './server.ts';
 import { canonicalJSON, containersByName, generateAPIPodStatus } from './status/generate.ts';
 import { StatusManager } from './status/status-manager.ts';
-import { VolumeError, VolumeManager } from './volumes.ts';
+import { podDir, VolumeError, VolumeManager } from './volumes.ts';
+import { EVICTION_REASON, IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS, localStorageEviction } from './eviction.ts';
 
 /** Options of {@link Kubelet}. */
 export interface KubeletOptions {
@@ -61,6 +66,8 @@ export interface KubeletOptions {
   resyncIntervalMs?: number;
   /** Runtime relist period, ms (default 1000). */
   relistIntervalMs?: number;
+  /** Eviction manager monitoring period (emptyDir sizeLimit checks), ms (default 10000, upstream's 10 s). */
+  evictionMonitoringIntervalMs?: number;
   /** CrashLoopBackOff bounds, ms (default 10000 → 300000). */
   crashLoopBackOff?: { initialMs: number; maxMs: number };
   /** ImagePullBackOff bounds, ms (default 10000 → 300000). */
@@ -85,6 +92,8 @@ interface PodState {
   terminal: boolean;
   /** activeDeadlineSeconds passed: the pod was killed and is Failed/DeadlineExceeded. */
   deadlineExceeded?: boolean;
+  /** Eviction message: the eviction manager asked for (or did) the eviction; the pod is Failed/Evicted. */
+  evicted?: string;
   timer?: NodeJS.Timeout;
   timerAt?: number;
   /** When the last sync of this pod finished (Unix ms, monotonic enough for ordering). */
@@ -181,6 +190,7 @@ export class Kubelet {
         signal,
       ),
     );
+    loops.push(this.every(this.opts.evictionMonitoringIntervalMs ?? 10_000, () => this.synchronizeEviction(), signal));
     await Promise.all(loops);
     this.stopped = true;
     this.probes.stop();
@@ -230,6 +240,7 @@ export class Kubelet {
     st.pod = pod;
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') st.terminal = true;
     if (pod.status?.phase === 'Failed' && pod.status.reason === 'DeadlineExceeded') st.deadlineExceeded = true;
+    if (pod.status?.phase === 'Failed' && pod.status.reason === EVICTION_REASON) st.evicted ??= pod.status.message ?? '';
     if (!echo) this.updatePod(uid);
   }
 
@@ -323,6 +334,14 @@ export class Kubelet {
       for (const sb of rs.sandboxes) if (sb.state === 'SANDBOX_READY') await this.runtime.stopPodSandbox(sb.id);
       rs = await this.runtimeManager.getPodStatus(uid);
     }
+    if (st.evicted !== undefined && !st.terminal) {
+      // evictPod: event, kill with the eviction grace period; the pod ends Failed/Evicted.
+      this.recorder.eventf(pod, undefined, 'Warning', EVICTION_REASON, st.evicted);
+      await this.runtimeManager.killPod(pod, rs, IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS);
+      st.terminal = true;
+      this.probes.removePod(uid);
+      rs = await this.runtimeManager.getPodStatus(uid);
+    }
     const deadline = pod.spec?.activeDeadlineSeconds;
     if (deadline !== undefined && !st.terminal) {
       // activeDeadlineHandler: counted from status.startTime.
@@ -383,6 +402,11 @@ export class Kubelet {
       status.phase = 'Failed';
       status.reason = 'DeadlineExceeded';
       status.message = 'Pod was active on the node longer than the specified deadline';
+    }
+    if (st.evicted !== undefined) {
+      status.phase = 'Failed';
+      status.reason = EVICTION_REASON;
+      status.message = st.evicted;
     }
     await this.statusManager.setPodStatus(pod, status);
   }
@@ -490,6 +514,23 @@ export class Kubelet {
           this.updatePod(uid);
         }
       }
+    }
+  }
+
+  /**
+   * The eviction manager's local-storage pass (eviction.ts): measures the sizeLimit'ed emptyDirs of
+   * every running pod and hands a pod over its limit to its worker for eviction.
+   */
+  private async synchronizeEviction(): Promise<void> {
+    for (const st of [...this.pods.values()]) {
+      if (this.stopped) return;
+      if (st.deleted || st.finished || st.terminal || st.evicted !== undefined || st.pod.metadata?.deletionTimestamp) continue;
+      if (!(st.pod.spec?.volumes ?? []).some((v) => v.emptyDir?.sizeLimit !== undefined)) continue;
+      const msg = await localStorageEviction(st.pod, path.join(podDir(this.rootDir, st.uid), 'volumes'));
+      if (msg === undefined) continue;
+      this.log('evicting pod', { pod: `${st.pod.metadata?.namespace}/${st.pod.metadata?.name}`, message: msg });
+      st.evicted = msg;
+      this.updatePod(st.uid);
     }
   }
 

@@ -5,12 +5,16 @@
  * `kubernetes.io~downward-api`, `kubernetes.io~projected`), which survives container restarts and
  * is removed with the pod.
  *
- * - emptyDir: a directory; `medium: Memory` mounts a tmpfs there (`size=<sizeLimit>` when set),
- *   unmounted on teardown.
- * - hostPath: the host path itself; `DirectoryOrCreate` / `FileOrCreate` create it, `Directory` /
- *   `File` / `Socket` require it to exist.
- * - configMap / secret: files written from the object's data (`items` select and rename keys,
- *   `defaultMode`/`mode`, default 0644); rewritten on every sync so updates reach running pods.
+ * - emptyDir: a directory; `medium: Memory` mounts a tmpfs there sized to `sizeLimit` (capped by
+ *   the pod's memory limit / node allocatable memory, {@link emptyDirMemorySize}), unmounted on
+ *   teardown. Disk usage over `sizeLimit` evicts the pod (eviction.ts, run by the kubelet).
+ * - hostPath: the host path itself, type-checked (and for `…OrCreate` created) by
+ *   {@link checkHostPathType} (hostpath.ts) before any container starts.
+ * - configMap / secret: files projected with upstream's AtomicWriter layout (atomic-writer.ts:
+ *   `..data` → `..<timestamp>` dir, per-key symlinks), `items` select and rename keys,
+ *   `defaultMode`/`mode` (default 0644). Every pod sync (the kubelet's periodic resync) re-reads the
+ *   object and swaps in a new version when it changed, so updates reach running containers; subPath
+ *   mounts pin the old file (no updates), as upstream; immutable objects are projected once.
  *   A missing object fails the mount (`MountVolume.SetUp failed for volume "x" : configmap "y" not found`)
  *   unless `optional`.
  * - downwardAPI: metadata.name/namespace/uid/labels/annotations files.
@@ -19,7 +23,8 @@
  * - persistentVolumeClaim: the bound PV's hostPath/local directory (`pvc-volume.ts`).
  * Not supported (mount fails with a clear message): other plugins.
  */
-import { mkdir, writeFile, rm, readFile, stat, readdir } from 'node:fs/promises';
+import { mkdir, rm, readFile, readdir } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -29,6 +34,8 @@ import { GVR } from '../../client/interface.ts';
 import { isNotFound } from '../../machinery/errors.ts';
 import { setUpPersistentVolumeClaim } from './pvc-volume.ts';
 import { tryParseQuantity } from '../../machinery/quantity.ts';
+import { atomicWrite, type FileProjection } from './atomic-writer.ts';
+import { checkHostPathType, HostPathTypeError } from './hostpath.ts';
 
 const run = promisify(execFile);
 
@@ -47,7 +54,12 @@ export class VolumeManager {
     private readonly client: Client,
     /** Mount tmpfs for emptyDir medium Memory (needs root). Tests turn it off. */
     private readonly allowMounts = process.getuid?.() === 0,
+    /** Node allocatable memory in bytes (default: total memory), the tmpfs size cap of Memory emptyDirs. */
+    private readonly nodeAllocatableMemory: () => number = totalmem,
   ) {}
+
+  /** `<uid>/<volume>` of configMap/secret volumes projected from an immutable object (never refreshed). */
+  private readonly immutableDone = new Set<string>();
 
   /**
    * Makes every volume of `pod` ready. Returns volume name → host path.
@@ -70,16 +82,11 @@ export class VolumeManager {
     const fail = (why: string) => new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : ${why}`);
     if (v.hostPath) {
       const p = v.hostPath.path;
-      const type = v.hostPath.type ?? '';
-      if (type === 'DirectoryOrCreate') await mkdir(p, { recursive: true, mode: 0o755 });
-      else if (type === 'FileOrCreate') {
-        await mkdir(path.dirname(p), { recursive: true });
-        await writeFile(p, '', { flag: 'a', mode: 0o644 });
-      } else if (type === 'Directory' || type === 'File' || type === 'Socket' || type === 'CharDevice' || type === 'BlockDevice') {
-        const st = await stat(p).catch(() => undefined);
-        if (!st) throw fail(`hostPath type check failed: ${p} is not a ${type.toLowerCase()}`);
-        if (type === 'Directory' && !st.isDirectory()) throw fail(`hostPath type check failed: ${p} is not a directory`);
-        if (type === 'File' && !st.isFile()) throw fail(`hostPath type check failed: ${p} is not a file`);
+      try {
+        await checkHostPathType(p, v.hostPath.type);
+      } catch (e) {
+        if (e instanceof HostPathTypeError) throw fail(e.message);
+        throw e;
       }
       return p;
     }
@@ -87,7 +94,7 @@ export class VolumeManager {
       const dir = path.join(base, 'kubernetes.io~empty-dir', v.name);
       await mkdir(dir, { recursive: true, mode: 0o777 });
       if (v.emptyDir.medium === 'Memory' && this.allowMounts && !(await isMountPoint(dir))) {
-        const opts = ['-t', 'tmpfs', '-o', v.emptyDir.sizeLimit ? `size=${quantityBytes(String(v.emptyDir.sizeLimit))}` : 'mode=0777', 'tmpfs', dir];
+        const opts = ['-t', 'tmpfs', '-o', `size=${emptyDirMemorySize(pod, v.emptyDir.sizeLimit, this.nodeAllocatableMemory())}`, 'tmpfs', dir];
         await run('mount', opts).catch((e: Error) => {
           throw fail(`mount tmpfs: ${e.message}`);
         });
@@ -96,17 +103,24 @@ export class VolumeManager {
     }
     if (v.configMap) {
       const dir = path.join(base, 'kubernetes.io~configmap', v.name);
+      const key = `${pod.metadata!.uid}/${v.name}`;
+      // An immutable ConfigMap cannot change: once projected, no refresh (no GET) is needed.
+      if (this.immutableDone.has(key)) return dir;
       const cm = await this.getOptional<ConfigMap>(GVR.configmaps, ns, v.configMap.name ?? '');
       if (!cm && !v.configMap.optional) throw fail(`configmap "${v.configMap.name}" not found`);
       const data = cmData(cm);
       await writeProjection(dir, [{ data, items: v.configMap.items, mode: v.configMap.defaultMode ?? 0o644, name: v.configMap.name ?? '', kind: 'configmap', optional: v.configMap.optional }], fail);
+      if (cm?.immutable) this.immutableDone.add(key);
       return dir;
     }
     if (v.secret) {
       const dir = path.join(base, 'kubernetes.io~secret', v.name);
+      const key = `${pod.metadata!.uid}/${v.name}`;
+      if (this.immutableDone.has(key)) return dir;
       const s = await this.getOptional<Secret>(GVR.secrets, ns, v.secret.secretName ?? '');
       if (!s && !v.secret.optional) throw fail(`secret "${v.secret.secretName}" not found`);
       await writeProjection(dir, [{ data: secretData(s), items: v.secret.items, mode: v.secret.defaultMode ?? 0o644, name: v.secret.secretName ?? '', kind: 'secret', optional: v.secret.optional }], fail);
+      if (s?.immutable) this.immutableDone.add(key);
       return dir;
     }
     if (v.downwardAPI) {
@@ -149,6 +163,7 @@ export class VolumeManager {
 
   /** Unmounts anything mounted under the pod's dir and removes it. Idempotent. */
   async unmountPodVolumes(uid: string): Promise<void> {
+    for (const k of this.immutableDone) if (k.startsWith(`${uid}/`)) this.immutableDone.delete(k);
     const dir = podDir(this.rootDir, uid);
     for (const m of (await mountsUnder(dir)).sort((a, b) => b.length - a.length)) {
       await run('umount', ['-l', m]).catch(() => undefined);
@@ -236,42 +251,45 @@ export function fieldRefValue(pod: Pod, fieldPath: string, asFile = false): stri
 }
 
 async function writeProjection(dir: string, parts: Projection[], fail: (why: string) => Error): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const files = new Map<string, { content: Buffer; mode: number }>();
+  const files = new Map<string, FileProjection>();
   for (const p of parts) {
     if (p.items?.length) {
       for (const it of p.items) {
         const content = p.data[it.key];
         if (content === undefined) {
           if (p.optional) continue;
-          throw fail(`configmap references non-existent config key: ${it.key}`);
+          throw fail(p.kind === 'secret' ? `references non-existent secret key: ${it.key}` : `configmap references non-existent config key: ${it.key}`);
         }
-        files.set(it.path, { content, mode: it.mode ?? p.mode });
+        files.set(it.path, { data: content, mode: it.mode ?? p.mode });
       }
     } else {
-      for (const [k, content] of Object.entries(p.data)) files.set(k, { content, mode: p.mode });
+      for (const [k, content] of Object.entries(p.data)) files.set(k, { data: content, mode: p.mode });
     }
   }
-  // Remove files that no longer belong (keys removed from the object).
-  const existing = await listFiles(dir);
-  for (const f of existing) if (!files.has(f)) await rm(path.join(dir, f), { force: true });
-  for (const [rel, { content, mode }] of files) {
-    const target = path.resolve(dir, rel);
-    if (!target.startsWith(path.resolve(dir) + path.sep)) throw fail(`invalid path ${rel}`);
-    await mkdir(path.dirname(target), { recursive: true });
-    const old = await readFile(target).catch(() => undefined);
-    if (!old || !old.equals(content)) await writeFile(target, content, { mode });
+  try {
+    await atomicWrite(dir, files);
+  } catch (e) {
+    throw fail((e as Error).message);
   }
 }
 
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, prefix), { withFileTypes: true }).catch(() => [])) {
-    const rel = path.join(prefix, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
-    else out.push(rel);
+/**
+ * Size of the tmpfs of a `medium: Memory` emptyDir, bytes (upstream calculateEmptyDirMemorySize):
+ * the node's allocatable memory, lowered to the pod's memory limit when every container has one,
+ * and to `sizeLimit` when that is set and smaller.
+ */
+export function emptyDirMemorySize(pod: Pod, sizeLimit: string | number | undefined, nodeAllocatable: number): number {
+  let size = nodeAllocatable;
+  const cs = pod.spec?.containers ?? [];
+  if (cs.length && cs.every((c) => c.resources?.limits?.memory !== undefined)) {
+    const podLimit = cs.reduce((a, c) => a + quantityBytes(String(c.resources!.limits!.memory)), 0);
+    if (podLimit > 0 && podLimit < size) size = podLimit;
   }
-  return out;
+  if (sizeLimit !== undefined && sizeLimit !== null) {
+    const l = quantityBytes(String(sizeLimit));
+    if (l > 0 && l < size) size = l;
+  }
+  return size;
 }
 
 async function mountsUnder(dir: string): Promise<string[]> {
