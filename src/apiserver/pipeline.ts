@@ -26,7 +26,7 @@ import {
 import type { MachineryDeps } from './machinery-deps.ts';
 import { AdmissionChain } from './admission/interface.ts';
 import { GenericStore, type RequestContext, jsonEqual } from './registry/generic-store.ts';
-import { strictUnknownFields } from './handlers/field-validation.ts';
+import { fieldValidationErrors, groupVersionKindFor, rememberRawJSON } from './handlers/field-validation.ts';
 
 /** Options of writes (create/update/patch), from query parameters. */
 export interface WriteParams {
@@ -166,25 +166,30 @@ export class Pipeline {
     if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
       throw newBadRequest('metadata must be an object');
     }
-    const warnings = this.fieldValidation(expectKind, obj, params);
+    const warnings = this.fieldValidation(ri, expectKind, obj, params);
     obj.apiVersion = expectKind === ri.kind ? gv : obj.apiVersion;
     obj.kind = expectKind;
     return { obj, warnings };
   }
 
-  /** fieldValidation=Strict → 400 on unknown fields; Warn → warnings; Ignore → nothing. */
-  fieldValidation(kind: string, obj: unknown, params: WriteParams): string[] {
+  /**
+   * fieldValidation=Strict → 400 on unknown/duplicate fields; Warn → warnings; Ignore → nothing
+   * (handlers/field-validation.ts). Create/update errors carry upstream's decoder prefix; patches do not.
+   */
+  fieldValidation(ri: ResourceInfo, kind: string, obj: unknown, params: WriteParams, patch = false): string[] {
     const mode = params.fieldValidation ?? 'Warn';
     if (mode === 'Ignore') return [];
     if (mode !== 'Strict' && mode !== 'Warn') {
       throw newBadRequest(`fieldValidation parameter unsupported: ${mode}`);
     }
-    const unknown = strictUnknownFields(kind, obj);
-    if (!unknown.length) return [];
+    const gvk = groupVersionKindFor(ri, kind);
+    const errs = fieldValidationErrors(gvk, obj, { patch });
+    if (!errs.length) return [];
     if (mode === 'Strict') {
-      throw newBadRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      const prefix = patch ? '' : `${kind} in version "${gvk.version}" cannot be handled as a ${kind}: `;
+      throw newBadRequest(`${prefix}strict decoding error: ${errs.join(', ')}`);
     }
-    return unknown.map((f) => `unknown field "${f}"`);
+    return errs;
   }
 
   // ------------------------------------------------------------------ verbs
@@ -264,7 +269,7 @@ export class Pipeline {
       if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
         throw newBadRequest('the body of the request must be a JSON object for this patch type');
       }
-      warnings = this.fieldValidation(ri.kind, stripDirectives(patch), params);
+      warnings = this.fieldValidation(ri, ri.kind, patch, params, true);
     } else if (!Array.isArray(patch)) {
       throw newBadRequest('json patch must be an array of operations');
     }
@@ -564,7 +569,9 @@ export function parseBody(text: string, contentType: string): unknown {
   if (text.trim() === '') throw newBadRequest('the body of the request is empty');
   if (yamlish) {
     try {
-      return JSON.parse(text);
+      const v: unknown = JSON.parse(text);
+      rememberRawJSON(v, text);
+      return v;
     } catch {
       /* not JSON: YAML */
     }
@@ -582,7 +589,9 @@ export function parseBody(text: string, contentType: string): unknown {
     }
   }
   try {
-    return JSON.parse(text);
+    const v: unknown = JSON.parse(text);
+    rememberRawJSON(v, text);
+    return v;
   } catch (err) {
     throw newBadRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
   }

@@ -287,7 +287,7 @@ describeEachBackend('APIServer over HTTP', (store) => {
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'strict' }, spec: { replica: 1 } },
     );
     assert.equal(r.status, 400);
-    assert.equal(r.json.message, 'strict decoding error: unknown field "spec.replica"');
+    assert.equal(r.json.message, 'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"');
   });
 
   test('apply-patch creates (201) then updates (200)', async () => {

@@ -1,126 +1,259 @@
 /**
- * A cheap stand-in for upstream's strict decoding (`fieldValidation=Strict`,
- * k8s.io/apimachinery/pkg/runtime/serializer/json strict mode): reports unknown fields at the top
- * level, in `metadata`, and in `spec` for the workload kinds whose spec fields are listed here.
- * Kinds not listed are only checked at top level/metadata when their top-level fields are known;
- * everything deeper is accepted (a full schema would come from OpenAPI).
- * Paths are reported as upstream prints them: `spec.replica`, `metadata.lables`.
+ * Server-side field validation (`fieldValidation=Strict|Warn|Ignore`), after upstream's strict decoding
+ * (k8s.io/apimachinery/pkg/runtime/serializer/json strict mode over sigs.k8s.io/json, and for patches
+ * k8s.io/apiserver/pkg/endpoints/handlers/patch.go + runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation).
+ *
+ * Unknown fields are found by walking the decoded body against the generated OpenAPI definitions
+ * (src/apiserver/openapi/definitions.json), at any depth, with upstream's paths: `spec.replica`,
+ * `spec.template.spec.containers[0].imagee`, `metadata.labels` map keys as `.key`. Duplicate keys in a JSON body
+ * are found by scanning the raw text (remembered per decoded body with {@link rememberRawJSON}).
+ *
+ * Messages and order as upstream:
+ * - create/update (typed strict decoding): in document order, `duplicate field "p"` for a known field given twice
+ *   (a field both unknown and duplicated is only reported as unknown), `unknown field "p"`;
+ * - patches: every `duplicate field` of the patch body first (document order), then `unknown field`s sorted.
+ * Values that are not of the schema's shape (a string where an object is expected, …) are not descended into;
+ * fields typed as RawExtension / JSON / FieldsV1 (no properties) accept anything.
  */
+import type { ResourceInfo } from '../../api/resource-types.ts';
+import { definitionNameForGVK, loadDefinitions, type GroupVersionKind } from '../openapi/definitions.ts';
+import { REF_PREFIX, type OpenAPISchema } from '../openapi/generate.ts';
 
-const OBJECT_META = new Set([
-  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
-]);
+/** A compiled schema node: what a value at some path may contain. */
+type Node = ObjectNode | { t: 'map'; values: Node } | { t: 'array'; items: Node } | { t: 'any' };
 
-const BASE = ['apiVersion', 'kind', 'metadata'];
-const SPEC_STATUS = [...BASE, 'spec', 'status'];
-
-/** Known top-level fields per kind. */
-const TOP: Record<string, string[]> = {
-  Pod: SPEC_STATUS, Deployment: SPEC_STATUS, ReplicaSet: SPEC_STATUS, StatefulSet: SPEC_STATUS, DaemonSet: SPEC_STATUS,
-  Job: SPEC_STATUS, CronJob: SPEC_STATUS, Service: SPEC_STATUS, Namespace: SPEC_STATUS, Node: SPEC_STATUS,
-  ReplicationController: SPEC_STATUS, PersistentVolume: SPEC_STATUS, PersistentVolumeClaim: SPEC_STATUS,
-  HorizontalPodAutoscaler: SPEC_STATUS, PodDisruptionBudget: SPEC_STATUS, ResourceQuota: SPEC_STATUS, LimitRange: [...BASE, 'spec'],
-  Lease: [...BASE, 'spec'], Scale: SPEC_STATUS,
-  ConfigMap: [...BASE, 'data', 'binaryData', 'immutable'],
-  Secret: [...BASE, 'data', 'stringData', 'type', 'immutable'],
-  ServiceAccount: [...BASE, 'secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
-  Endpoints: [...BASE, 'subsets'],
-  EndpointSlice: [...BASE, 'addressType', 'endpoints', 'ports'],
-  Role: [...BASE, 'rules'], ClusterRole: [...BASE, 'rules', 'aggregationRule'],
-  RoleBinding: [...BASE, 'subjects', 'roleRef'], ClusterRoleBinding: [...BASE, 'subjects', 'roleRef'],
-  PriorityClass: [...BASE, 'value', 'globalDefault', 'description', 'preemptionPolicy'],
-  StorageClass: [...BASE, 'provisioner', 'parameters', 'reclaimPolicy', 'mountOptions', 'allowVolumeExpansion', 'volumeBindingMode', 'allowedTopologies'],
-  Event: [
-    ...BASE, 'involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime',
-    'series', 'action', 'related', 'reportingComponent', 'reportingInstance',
-  ],
-};
-
-const POD_TEMPLATE_SPEC_OWNERS = ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController'];
-
-/** Known `spec` fields per kind. */
-const SPEC: Record<string, string[]> = {
-  Deployment: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'paused', 'progressDeadlineSeconds'],
-  ReplicaSet: ['replicas', 'selector', 'template', 'minReadySeconds'],
-  StatefulSet: [
-    'replicas', 'selector', 'template', 'volumeClaimTemplates', 'serviceName', 'podManagementPolicy', 'updateStrategy',
-    'revisionHistoryLimit', 'minReadySeconds', 'persistentVolumeClaimRetentionPolicy', 'ordinals',
-  ],
-  DaemonSet: ['selector', 'template', 'updateStrategy', 'minReadySeconds', 'revisionHistoryLimit'],
-  Job: [
-    'parallelism', 'completions', 'activeDeadlineSeconds', 'podFailurePolicy', 'successPolicy', 'backoffLimit', 'backoffLimitPerIndex',
-    'maxFailedIndexes', 'selector', 'manualSelector', 'template', 'ttlSecondsAfterFinished', 'completionMode', 'suspend',
-    'podReplacementPolicy', 'managedBy',
-  ],
-  Service: [
-    'ports', 'selector', 'clusterIP', 'clusterIPs', 'type', 'externalIPs', 'sessionAffinity', 'loadBalancerIP', 'loadBalancerSourceRanges',
-    'externalName', 'externalTrafficPolicy', 'healthCheckNodePort', 'publishNotReadyAddresses', 'sessionAffinityConfig', 'ipFamilies',
-    'ipFamilyPolicy', 'allocateLoadBalancerNodePorts', 'loadBalancerClass', 'internalTrafficPolicy', 'trafficDistribution',
-  ],
-};
-
-/** Known PodSpec fields (core/v1 PodSpec, 1.32). */
-const POD_SPEC = new Set([
-  'volumes', 'initContainers', 'containers', 'ephemeralContainers', 'restartPolicy', 'terminationGracePeriodSeconds',
-  'activeDeadlineSeconds', 'dnsPolicy', 'nodeSelector', 'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken',
-  'nodeName', 'hostNetwork', 'hostPID', 'hostIPC', 'shareProcessNamespace', 'securityContext', 'imagePullSecrets', 'hostname',
-  'subdomain', 'affinity', 'schedulerName', 'tolerations', 'hostAliases', 'priorityClassName', 'priority', 'dnsConfig',
-  'readinessGates', 'runtimeClassName', 'enableServiceLinks', 'preemptionPolicy', 'overhead', 'topologySpreadConstraints',
-  'setHostnameAsFQDN', 'os', 'hostUsers', 'schedulingGates', 'resourceClaims', 'resources',
-]);
-
-/** Known Container fields. */
-const CONTAINER = new Set([
-  'name', 'image', 'command', 'args', 'workingDir', 'ports', 'envFrom', 'env', 'resources', 'resizePolicy', 'restartPolicy',
-  'volumeMounts', 'volumeDevices', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'terminationMessagePath',
-  'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty', 'targetContainerName',
-]);
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
+interface ObjectNode {
+  t: 'object';
+  def: string;
+  /** Field name → node, filled lazily from the definition's properties. */
+  fields: Map<string, Node>;
+  props: Record<string, OpenAPISchema>;
 }
 
-function checkPodSpec(spec: unknown, path: string, out: string[]): void {
-  if (!isObj(spec)) return;
-  for (const k of Object.keys(spec)) if (!POD_SPEC.has(k)) out.push(`${path}.${k}`);
-  for (const list of ['containers', 'initContainers']) {
-    const cs = spec[list];
-    if (!Array.isArray(cs)) continue;
-    cs.forEach((c, i) => {
-      if (!isObj(c)) return;
-      for (const k of Object.keys(c)) if (!CONTAINER.has(k)) out.push(`${path}.${list}[${i}].${k}`);
-    });
+const ANY: Node = { t: 'any' };
+const compiled = new Map<string, Node>();
+
+function refOf(s: OpenAPISchema): string | undefined {
+  const r = s.$ref ?? (s.allOf?.length === 1 ? s.allOf[0].$ref : undefined);
+  return r?.startsWith(REF_PREFIX) ? r.slice(REF_PREFIX.length) : undefined;
+}
+
+/** The node of a named definition (objects with properties are checked; anything else accepts every value). */
+function definitionNode(name: string): Node {
+  let n = compiled.get(name);
+  if (n) return n;
+  const def = loadDefinitions()[name];
+  if (def?.properties && Object.keys(def.properties).length) {
+    n = { t: 'object', def: name, fields: new Map(), props: def.properties };
+  } else if (def?.additionalProperties) {
+    n = { t: 'map', values: schemaNode(def.additionalProperties) };
+  } else {
+    n = ANY;
+  }
+  compiled.set(name, n);
+  return n;
+}
+
+function schemaNode(s: OpenAPISchema): Node {
+  const ref = refOf(s);
+  if (ref) return definitionNode(ref);
+  if (s.items) return { t: 'array', items: schemaNode(s.items) };
+  if (s.additionalProperties) return { t: 'map', values: schemaNode(s.additionalProperties) };
+  return ANY;
+}
+
+function fieldNode(o: ObjectNode, key: string): Node | undefined {
+  let n = o.fields.get(key);
+  if (n) return n;
+  if (!Object.hasOwn(o.props, key)) return undefined;
+  n = schemaNode(o.props[key]);
+  o.fields.set(key, n);
+  return n;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
+
+interface WalkState {
+  patch: boolean;
+  unknown: string[];
+  /** typed mode: messages in document order (unknown and duplicate interleaved) */
+  messages: string[];
+  /** path of an object → its keys given more than once */
+  dups: Map<string, Set<string>> | undefined;
+}
+
+function walk(v: unknown, node: Node, path: string, st: WalkState): void {
+  switch (node.t) {
+    case 'any':
+      return;
+    case 'array':
+      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) walk(v[i], node.items, `${path}[${i}]`, st);
+      return;
+    case 'map':
+      if (isPlainObject(v)) {
+        const d = st.dups?.get(path);
+        for (const k of Object.keys(v)) {
+          if (d?.has(k) && !st.patch) st.messages.push(`duplicate field "${join(path, k)}"`);
+          walk(v[k], node.values, join(path, k), st);
+        }
+      }
+      return;
+    case 'object': {
+      if (!isPlainObject(v)) return;
+      const d = st.dups?.get(path);
+      for (const k of Object.keys(v)) {
+        if (st.patch && k.charCodeAt(0) === 36 /* '$': strategic-merge directive */) continue;
+        const child = fieldNode(node, k);
+        const p = join(path, k);
+        if (!child) {
+          st.unknown.push(p);
+          st.messages.push(`unknown field "${p}"`);
+          continue;
+        }
+        if (d?.has(k) && !st.patch) st.messages.push(`duplicate field "${p}"`);
+        walk(v[k], child, p, st);
+      }
+    }
   }
 }
 
-function checkMeta(m: unknown, path: string, out: string[]): void {
-  if (!isObj(m)) return;
-  for (const k of Object.keys(m)) if (!OBJECT_META.has(k)) out.push(`${path}.${k}`);
+const rawBodies = new WeakMap<object, string>();
+
+/**
+ * Remembers the JSON text a body was decoded from, so duplicate keys (which JSON.parse drops) can be reported.
+ * Costs nothing until validation asks for it. `obj` must be the decoded root object.
+ */
+export function rememberRawJSON(obj: unknown, text: string): void {
+  if (typeof obj === 'object' && obj !== null) rawBodies.set(obj, text);
+}
+
+/** A key given more than once in one JSON object: `path` of the object ('' = root) and the key. */
+export interface DuplicateField {
+  path: string;
+  key: string;
 }
 
 /**
- * Returns the unknown field paths of `obj` (a decoded body of `kind`), in document order;
- * empty when none are found or the kind is not described here.
+ * Scans JSON text for keys repeated within one object, in the order of their repeated occurrence, with paths
+ * as upstream prints them (`spec.template.spec.containers[0]`). Returns [] for text that is not valid JSON
+ * (the caller's JSON.parse reports that). O(length of text).
  */
-export function strictUnknownFields(kind: string, obj: unknown): string[] {
-  const out: string[] = [];
-  if (!isObj(obj)) return out;
-  const top = TOP[kind];
-  if (top) for (const k of Object.keys(obj)) if (!top.includes(k)) out.push(k);
-  checkMeta(obj.metadata, 'metadata', out);
-  const specFields = SPEC[kind];
-  const spec = obj.spec;
-  if (specFields && isObj(spec)) {
-    for (const k of Object.keys(spec)) if (!specFields.includes(k)) out.push(`spec.${k}`);
-  }
-  if (kind === 'Pod') checkPodSpec(spec, 'spec', out);
-  if (POD_TEMPLATE_SPEC_OWNERS.includes(kind) && isObj(spec) && isObj(spec.template)) {
-    checkMeta(spec.template.metadata, 'spec.template.metadata', out);
-    checkPodSpec(spec.template.spec, 'spec.template.spec', out);
-  }
-  if (kind === 'CronJob' && isObj(spec) && isObj(spec.jobTemplate) && isObj(spec.jobTemplate.spec) && isObj(spec.jobTemplate.spec.template)) {
-    checkPodSpec(spec.jobTemplate.spec.template.spec, 'spec.jobTemplate.spec.template.spec', out);
+export function findDuplicateFields(text: string): DuplicateField[] {
+  const out: DuplicateField[] = [];
+  // Stack of containers: for objects the key set and the path; for arrays the next index.
+  const stack: { obj: boolean; path: string; keys?: Set<string>; index: number; key?: string }[] = [];
+  let i = 0;
+  const n = text.length;
+  const childPath = (): string => {
+    const top = stack[stack.length - 1];
+    if (!top) return '';
+    return top.obj ? join(top.path, top.key ?? '') : `${top.path}[${top.index}]`;
+  };
+  const readString = (): string | undefined => {
+    // text[i] === '"'
+    let j = i + 1;
+    let simple = true;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 34) break;
+      if (c === 92) { simple = false; j += 2; continue; }
+      j++;
+    }
+    if (j >= n) return undefined;
+    const raw = text.slice(i, j + 1);
+    i = j + 1;
+    if (simple) return raw.slice(1, -1);
+    try {
+      return JSON.parse(raw) as string;
+    } catch {
+      return undefined;
+    }
+  };
+  let expectKey = false;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 123 /* { */) {
+      stack.push({ obj: true, path: childPath(), keys: new Set(), index: 0 });
+      expectKey = true;
+      i++;
+    } else if (c === 91 /* [ */) {
+      stack.push({ obj: false, path: childPath(), index: 0 });
+      expectKey = false;
+      i++;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      stack.pop();
+      i++;
+    } else if (c === 44 /* , */) {
+      const top = stack[stack.length - 1];
+      if (!top) return out;
+      if (top.obj) expectKey = true;
+      else top.index++;
+      i++;
+    } else if (c === 34 /* " */) {
+      const s = readString();
+      if (s === undefined) return out;
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.obj) {
+        if (top.keys!.has(s)) out.push({ path: top.path, key: s });
+        else top.keys!.add(s);
+        top.key = s;
+        expectKey = false;
+      }
+    } else {
+      i++;
+    }
   }
   return out;
+}
+
+/** Group/version of `kind` as written through `ri` (the resource itself or one of its subresources' kinds). */
+export function groupVersionKindFor(ri: ResourceInfo, kind: string): GroupVersionKind {
+  if (kind === ri.kind) return { group: ri.group, version: ri.version, kind };
+  const sub = ri.subresources.find((s) => s.kind === kind);
+  return sub ? { group: sub.group, version: sub.version, kind } : { group: ri.group, version: ri.version, kind };
+}
+
+/**
+ * Strict-decoding problems of a decoded body of `gvk`, as upstream's messages (`unknown field "spec.replica"`,
+ * `duplicate field "metadata.name"`), in upstream's order (see the file comment). `opts.patch` selects the
+ * patch rules (SMP `$` directives skipped; duplicates first, then sorted unknown fields). Kinds without a
+ * generated schema are only checked for duplicates. Never throws.
+ */
+export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts: { patch?: boolean } = {}): string[] {
+  const name = definitionNameForGVK(gvk.group, gvk.version, gvk.kind);
+  const raw = typeof obj === 'object' && obj !== null ? rawBodies.get(obj) : undefined;
+  const dupList = raw !== undefined ? findDuplicateFields(raw) : [];
+  let dups: Map<string, Set<string>> | undefined;
+  if (dupList.length) {
+    dups = new Map();
+    for (const d of dupList) {
+      let s = dups.get(d.path);
+      if (!s) dups.set(d.path, (s = new Set()));
+      s.add(d.key);
+    }
+  }
+  const st: WalkState = { patch: !!opts.patch, unknown: [], messages: [], dups };
+  if (name) walk(obj, definitionNode(name), '', st);
+  if (opts.patch) {
+    const unknown = [...st.unknown].sort();
+    return [...dupList.map((d) => `duplicate field "${join(d.path, d.key)}"`), ...unknown.map((p) => `unknown field "${p}"`)];
+  }
+  if (!name) return dupList.map((d) => `duplicate field "${join(d.path, d.key)}"`);
+  return st.messages;
+}
+
+/**
+ * Unknown field paths of a decoded body of `kind` in `group`/`version` (default: the kind's usual core/apps
+ * group is not guessed: pass them), in document order; [] when the kind has no generated schema.
+ */
+export function strictUnknownFields(gvk: GroupVersionKind, obj: unknown): string[] {
+  const name = definitionNameForGVK(gvk.group, gvk.version, gvk.kind);
+  if (!name) return [];
+  const st: WalkState = { patch: false, unknown: [], messages: [], dups: undefined };
+  walk(obj, definitionNode(name), '', st);
+  return st.unknown;
 }
