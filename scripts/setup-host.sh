@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 declare -A need=(
   [runc]=runc [conmon]=conmon [iptables]=iptables [docker-registry]=docker-registry
   [skopeo]=skopeo [umoci]=umoci [jq]=jq [openssl]=openssl [busybox]=busybox-static [ip]=iproute2 [etcd]=etcd-server [curl]=curl
+  [conntrack]=conntrack
 )
 missing=()
 for cmd in "${!need[@]}"; do
