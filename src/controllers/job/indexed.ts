@@ -99,3 +99,35 @@ export function templateForIndex(template: PodTemplateSpec, jobName: string, ind
   if (!spec.hostname) spec.hostname = `${jobName}-${index}`;
   return t;
 }
+
+/**
+ * The indexes in `[0, completions)` named by a `status.completedIndexes` text (`1,3-5`), ascending
+ * and de-duplicated; malformed parts are skipped (parseIndexesFromString).
+ */
+export function parseIndexesFromString(s: string | undefined, completions: number): number[] {
+  const out = new Set<number>();
+  for (const part of (s ?? '').split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let i = a; i <= b && i < completions; i++) out.add(i);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+/**
+ * calculateSucceededIndexes: the indexes already in `status.completedIndexes` (`prev`) and those
+ * plus the indexes of Succeeded pods that still carry the tracking finalizer, i.e. not counted yet
+ * (`all`). Pods without the finalizer were counted before (or never belonged to the count).
+ */
+export function calculateSucceededIndexes(completedIndexes: string | undefined, pods: Pod[], completions: number, hasFinalizer: (p: Pod) => boolean): { prev: number[]; all: number[] } {
+  const prev = parseIndexesFromString(completedIndexes, completions);
+  const all = new Set(prev);
+  for (const p of pods) {
+    if (p.status?.phase !== 'Succeeded' || !hasFinalizer(p)) continue;
+    const i = getCompletionIndex(p);
+    if (i !== undefined && i < completions) all.add(i);
+  }
+  return { prev, all: [...all].sort((a, b) => a - b) };
+}

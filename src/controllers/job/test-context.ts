@@ -10,6 +10,7 @@ import { rfc3339 } from '../../client/object-util.ts';
 import { setDefaultsJob } from '../../api/batch/v1/job/defaults.ts';
 import { generateSelector } from '../../api/batch/v1/job/validation.ts';
 import { JobController, JobsGVR } from './job-controller.ts';
+import { JobTrackingFinalizer } from './tracking.ts';
 
 /** A controller over a FakeClient with a manual clock (`ctx.clock.now`, ms). */
 export interface JobTestContext {
@@ -22,9 +23,12 @@ export interface JobTestContext {
   stop(): Promise<void>;
 }
 
-/** Builds the context; informers are started and synced. */
-export async function newJobTestContext(): Promise<JobTestContext> {
-  const c = new FakeClient();
+/**
+ * Builds the context; informers are started and synced. With `client`, a new controller runs over
+ * an existing FakeClient (a controller restart: fresh caches and expectations, same stored state).
+ */
+export async function newJobTestContext(client?: FakeClient): Promise<JobTestContext> {
+  const c = client ?? new FakeClient();
   const factory = new SharedInformerFactory(c);
   const recorder = new FakeRecorder();
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
@@ -79,7 +83,10 @@ export function jobPods(c: FakeClient, job: KubeObject, phase?: 'active' | 'Succ
   });
 }
 
-/** Creates a pod of the Job already in `phase`, finished at `finishedAtMs` (for Succeeded/Failed). */
+/**
+ * Creates a pod of the Job already in `phase`, finished at `finishedAtMs` (for Succeeded/Failed),
+ * with the tracking finalizer as the controller creates its pods (so it is still to be counted).
+ */
 export async function addJobPod(c: FakeClient, job: KubeObject, phase: 'Running' | 'Succeeded' | 'Failed', finishedAtMs: number, annotations?: Record<string, string>): Promise<KubeObject> {
   const tmpl = (job.spec as { template: { metadata: { labels: Record<string, string> } } }).template;
   const pod = await c.create(GVR.pods, 'default', {
@@ -89,6 +96,7 @@ export async function addJobPod(c: FakeClient, job: KubeObject, phase: 'Running'
       generateName: `${job.metadata!.name}-`,
       labels: { ...tmpl.metadata.labels },
       ...(annotations ? { annotations } : {}),
+      finalizers: [JobTrackingFinalizer],
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata!.name!, uid: job.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
     },
     spec: { containers: [{ name: 'c', image: 'busybox' }] },
