@@ -19,6 +19,10 @@ export interface AuthorizationAttributes {
   subresource: string;
   namespace: string;
   name: string;
+  /** False for a non-resource request (`/api`, `/healthz`, …); undefined/true = resource request. */
+  isResourceRequest?: boolean;
+  /** The request path of a non-resource request (verb is then the lower-case HTTP method). */
+  path?: string;
 }
 
 /** Decides one request. `reason` is appended to the 403 message when given. */
@@ -28,6 +32,12 @@ export interface Authorizer {
 
 /** The 403 Status for a denied request, worded as upstream's forbidden responder. */
 export function forbiddenError(a: AuthorizationAttributes, reason?: string): StatusError {
+  if (a.isResourceRequest === false) {
+    // Non-resource: `forbidden: User "u" cannot get path "/api"` (an empty GroupResource and name).
+    let m = `forbidden: User "${a.user.name}" cannot ${a.verb} path "${a.path ?? ''}"`;
+    if (reason) m += `: ${reason}`;
+    return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: m, reason: 'Forbidden', code: 403, details: {} });
+  }
   const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const gr = a.apiGroup ? `${a.resource}.${a.apiGroup}` : a.resource;
   let msg = `User "${a.user.name}" cannot ${a.verb} resource "${res}" in API group "${a.apiGroup}"`;
