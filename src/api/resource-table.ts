@@ -4,7 +4,7 @@
  * `kubectl get` columns derive from it. Values follow upstream's discovery documents
  * (`kubectl api-resources` of a 1.32 cluster) and pkg/registry/<group>/<resource>/storage.
  */
-import type { ResourceInfo, StatusStrategy, Strategy, TableConvertor } from './resource-types.ts';
+import type { ResourceInfo, StatusStrategy, StorageCodec, Strategy, TableConvertor } from './resource-types.ts';
 import { defaultTableConvertor } from './common/table.ts';
 import { bindingStrategy } from './core/v1/binding/strategy.ts';
 import { configMapStrategy } from './core/v1/configmap/strategy.ts';
@@ -61,6 +61,15 @@ import { selfSubjectAccessReviewStrategy, selfSubjectRulesReviewStrategy, subjec
 import { selfSubjectReviewStrategy } from './authentication/v1/selfsubjectreview.ts';
 import { replicationControllerStatusStrategy, replicationControllerStrategy } from './core/v1/replicationcontroller/strategy.ts';
 import { replicationControllerTable } from './core/v1/replicationcontroller/printer.ts';
+import { limitRangeStrategy } from './core/v1/limitrange/strategy.ts';
+import { limitRangeTable } from './core/v1/limitrange/printer.ts';
+import { podTemplateStrategy } from './core/v1/podtemplate/strategy.ts';
+import { podTemplateTable } from './core/v1/podtemplate/printer.ts';
+import { resourceQuotaStatusStrategy, resourceQuotaStrategy } from './core/v1/resourcequota/strategy.ts';
+import { resourceQuotaTable } from './core/v1/resourcequota/printer.ts';
+import { eventV1SelectableFields, eventV1Strategy } from './events/v1/event/strategy.ts';
+import { eventV1Table } from './events/v1/event/printer.ts';
+import { eventV1StorageCodec } from './events/v1/event/conversion.ts';
 
 /** Verbs of an ordinary CRUD resource. */
 export const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -84,6 +93,8 @@ export interface ResourceDef {
   statusStrategy?: StatusStrategy;
   table?: TableConvertor;
   selectableFields?: string[];
+  /** A version stored in another version's shape (events.k8s.io/v1 over core/v1 events). */
+  storageCodec?: StorageCodec;
 }
 
 /** A subresource entry of {@link ResourceDef}. */
@@ -124,6 +135,7 @@ export function defineResource(d: ResourceDef): ResourceInfo {
     selectableFields: d.selectableFields ?? [],
   };
   if (d.statusStrategy) info.statusStrategy = d.statusStrategy;
+  if (d.storageCodec) info.storageCodec = d.storageCodec;
   return info;
 }
 
@@ -144,6 +156,10 @@ export const RESOURCES: ResourceInfo[] = [
   defineResource({
     group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true,
     shortNames: ['ev'], strategy: eventStrategy, table: eventTable, selectableFields: eventSelectableFields,
+  }),
+  defineResource({
+    group: '', version: 'v1', resource: 'limitranges', singular: 'limitrange', kind: 'LimitRange', namespaced: true,
+    shortNames: ['limits'], strategy: limitRangeStrategy, table: limitRangeTable,
   }),
   defineResource({
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
@@ -189,6 +205,10 @@ export const RESOURCES: ResourceInfo[] = [
     strategy: podStrategy, statusStrategy: podStatusStrategy, table: podTable, selectableFields: podSelectableFields,
   }),
   defineResource({
+    group: '', version: 'v1', resource: 'podtemplates', singular: 'podtemplate', kind: 'PodTemplate', namespaced: true,
+    strategy: podTemplateStrategy, table: podTemplateTable,
+  }),
+  defineResource({
     group: '', version: 'v1', resource: 'replicationcontrollers', singular: 'replicationcontroller', kind: 'ReplicationController', namespaced: true,
     shortNames: ['rc'], categories: ['all'],
     subresources: [
@@ -196,6 +216,12 @@ export const RESOURCES: ResourceInfo[] = [
       { name: 'status', kind: 'ReplicationController', verbs: STATUS_VERBS },
     ],
     strategy: replicationControllerStrategy, statusStrategy: replicationControllerStatusStrategy, table: replicationControllerTable, selectableFields: ['status.replicas'],
+  }),
+  defineResource({
+    group: '', version: 'v1', resource: 'resourcequotas', singular: 'resourcequota', kind: 'ResourceQuota', namespaced: true,
+    shortNames: ['quota'],
+    subresources: [{ name: 'status', kind: 'ResourceQuota', verbs: STATUS_VERBS }],
+    strategy: resourceQuotaStrategy, statusStrategy: resourceQuotaStatusStrategy, table: resourceQuotaTable,
   }),
   defineResource({
     group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true,
@@ -258,6 +284,12 @@ export const RESOURCES: ResourceInfo[] = [
   defineResource({
     group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true,
     strategy: endpointSliceStrategy, table: endpointSliceTable,
+  }),
+  defineResource({
+    // Served from the core/v1 events' storage (/registry/events/), converted on read and write.
+    group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true,
+    shortNames: ['ev'], strategy: eventV1Strategy, table: eventV1Table, selectableFields: eventV1SelectableFields,
+    storageCodec: eventV1StorageCodec,
   }),
   defineResource({
     group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false,

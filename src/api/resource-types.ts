@@ -68,6 +68,19 @@ export interface StatusStrategy {
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[];
 }
 
+/**
+ * Converts between a served version's shape and the shape kept in storage, for a version served
+ * from another version's storage (upstream stores every version of a resource in one storage
+ * version; here: events.k8s.io/v1 Event over the core/v1 events under `/registry/events/`). The
+ * storage key prefix is still `/registry/<resource>/`, so both versions share objects and watch cache.
+ */
+export interface StorageCodec {
+  /** The object as stored (e.g. core/v1). Must not mutate `obj`; `metadata` may be shared. */
+  toStorage(obj: KubeObject): KubeObject;
+  /** The stored object in this version's shape. Must not mutate `stored`; `metadata` may be shared. */
+  fromStorage(stored: KubeObject): KubeObject;
+}
+
 /** One served resource. */
 export interface ResourceInfo {
   group: string;
@@ -89,4 +102,6 @@ export interface ResourceInfo {
   table: TableConvertor;
   /** Field selector keys supported besides metadata.name / metadata.namespace. */
   selectableFields: string[];
+  /** Set when stored in another version's shape (see {@link StorageCodec}); absent = stored as served. */
+  storageCodec?: StorageCodec;
 }

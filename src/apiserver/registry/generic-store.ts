@@ -7,7 +7,8 @@
  *
  * Keys: `/registry/<resource>/<namespace>/<name>` (namespaced) or `/registry/<resource>/<name>`.
  * Stored values are the object's JSON without `metadata.resourceVersion`; reads set it to the
- * key's modRevision (a decimal string).
+ * key's modRevision (a decimal string). A resource with `info.storageCodec` is converted to the
+ * stored shape on writes and back on reads (events.k8s.io/v1 over core/v1 events).
  */
 import { randomUUID } from 'node:crypto';
 import type { Backend, KeyValue, WatchEvent } from '../../storage/backend.ts';
@@ -166,7 +167,8 @@ export class GenericStore {
 
   /** Decodes a stored KeyValue into an object with resourceVersion = modRevision. */
   decode(kv: KeyValue): KubeObject {
-    const obj = JSON.parse(kv.value) as KubeObject;
+    let obj = JSON.parse(kv.value) as KubeObject;
+    if (this.info.storageCodec) obj = this.info.storageCodec.fromStorage(obj);
     meta(obj).resourceVersion = String(kv.modRevision);
     return obj;
   }
@@ -175,7 +177,7 @@ export class GenericStore {
     const m = meta(obj);
     const rv = m.resourceVersion;
     delete m.resourceVersion;
-    const s = JSON.stringify(obj);
+    const s = JSON.stringify(this.info.storageCodec ? this.info.storageCodec.toStorage(obj) : obj);
     if (rv !== undefined) m.resourceVersion = rv;
     return s;
   }
