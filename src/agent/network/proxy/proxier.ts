@@ -6,6 +6,10 @@
  * built-in chains and `-X` of chains that disappeared since the previous sync. Between full syncs
  * (first, after a failure, every `syncPeriodMs`) only per-service chains that changed are written.
  *
+ * After each sync, stale UDP conntrack entries of Skiff's Services (flows still pinned to an
+ * endpoint that is gone, or recorded while a Service had none) are deleted with the `conntrack`
+ * tool (conntrack.ts, upstream CleanStaleEntries).
+ *
  * Lifecycle:
  * - `start()`: removes stale `<PREFIX>-*` chains and jumps left by a crashed run, makes sure the
  *   service CIDR route exists, starts the informers and the runner. The first sync happens once
@@ -20,6 +24,7 @@ import { GVR } from '../../../client/interface.ts';
 import { SharedInformer, type Logger } from '../../../client/informer.ts';
 import { BoundedFrequencyRunner } from './bounded-frequency-runner.ts';
 import { HostNetworkState } from './host.ts';
+import { cleanStaleEntries, hostConntrack, udpServiceState, type ConntrackExec } from './conntrack.ts';
 import { cleanupChains, hostIptables, missingJumps, parseSave, type IptablesExec } from './iptables.ts';
 import { generateRules, jumpRules, type ProxyEndpointSlice, type ProxyService, type RuleConfig } from './rules.ts';
 
@@ -45,6 +50,11 @@ export interface ProxierOptions {
   iptables?: IptablesExec;
   /** Skip host route/sysctl changes (tests with a fake iptables). */
   manageHost?: boolean;
+  /**
+   * Stale UDP conntrack cleanup after syncs (conntrack.ts). Default: the host `conntrack` tool when
+   * `manageHost` is not false; `false` turns it off.
+   */
+  conntrack?: ConntrackExec | false;
   log?: Logger;
 }
 
@@ -84,6 +94,12 @@ export class Proxier {
   lastSync: SyncStats | undefined;
   /** Number of successful syncs. */
   syncCount = 0;
+  /** Conntrack entries deleted by the stale-UDP cleanup so far. */
+  conntrackDeleted = 0;
+  private readonly conntrack: ConntrackExec | undefined;
+  /** UDP service state of the last successful conntrack cleanup (skip when unchanged). */
+  private lastConntrackState = '';
+  private conntrackWarned = false;
 
   constructor(private readonly opts: ProxierOptions) {
     this.chainPrefix = opts.resourcePrefix.toUpperCase();
@@ -96,6 +112,7 @@ export class Proxier {
       masqueradeAll: opts.masqueradeAll,
     };
     this.ipt = opts.iptables ?? hostIptables;
+    this.conntrack = opts.conntrack === false ? undefined : (opts.conntrack ?? (opts.manageHost === false ? undefined : hostConntrack));
     this.host = new HostNetworkState(opts.manageHost === false ? undefined : opts.serviceCIDR, opts.bridge ?? `${opts.resourcePrefix}0`);
     this.log = opts.log ?? { info: () => {}, warn: (o, m) => console.error(m, o), error: (o, m) => console.error(m, o) };
     this.services = new SharedInformer(opts.client, GVR.services, { logger: this.log });
@@ -192,12 +209,35 @@ export class Proxier {
         await this.host.ensureRoute();
         if (gen.hasNodePorts) await this.host.enableRouteLocalnet();
       }
+      if (this.conntrack) await this.cleanStaleConntrack(fullSync);
       this.lastSync = { servicePorts: gen.servicePorts, rules: gen.ruleCount, rulesWritten: gen.rulesWritten, full: fullSync, generateMs: t2 - t1, restoreMs: t3 - t2, at: Date.now() };
       this.syncCount++;
       for (const w of waiters) w();
     } catch (e) {
       this.syncWaiters.unshift(...waiters);
       throw e;
+    }
+  }
+
+  /**
+   * After a rules sync: deletes stale UDP conntrack entries (conntrack.ts) when the UDP services'
+   * serving endpoints changed since the last cleanup, and on every full sync. Failures are logged
+   * (once) and retried at the next sync; they never fail the rules sync.
+   */
+  private async cleanStaleConntrack(fullSync: boolean): Promise<void> {
+    const services = this.services.store.list() as ProxyService[];
+    const slices = this.endpointSlices.store.list() as ProxyEndpointSlice[];
+    const st = udpServiceState(services, slices);
+    const sig = JSON.stringify([[...st.frontends].map(([k, v]) => [k, [...v].sort()]).sort(), [...st.nodePorts].map(([k, v]) => [k, [...v].sort()]).sort()]);
+    if (!fullSync && sig === this.lastConntrackState) return;
+    try {
+      const n = await cleanStaleEntries(this.conntrack!, services, slices, this.opts.clusterCIDR);
+      this.conntrackDeleted += n;
+      if (n) this.log.info({ deleted: n }, 'proxy: deleted stale UDP conntrack entries');
+      this.lastConntrackState = sig;
+    } catch (e) {
+      if (!this.conntrackWarned) this.log.warn({ err: (e as Error).message }, 'proxy: stale UDP conntrack cleanup failed (is the conntrack tool installed?)');
+      this.conntrackWarned = true;
     }
   }
 
