@@ -13,6 +13,7 @@ import { runKubectl, webDeploymentManifest, type KubectlRun } from '../support/k
 import type { Backend } from '../../src/storage/backend.ts';
 import { SqliteBackend } from '../../src/storage/sqlite/sqlite-backend.ts';
 import { APIServer } from '../../src/apiserver/server.ts';
+import { KubeletConnections } from '../../src/apiserver/kubelet-client.ts';
 import { TokenAuthenticator } from '../../src/apiserver/auth/token.ts';
 import { ensurePKI, ensureAdminToken, writeKubeconfig } from '../../src/apiserver/pki.ts';
 import { GVR } from '../../src/client/interface.ts';
@@ -35,7 +36,7 @@ describe('kubectl explain and strict field validation from generated OpenAPI', (
     const pki = ensurePKI(dir);
     const token = ensureAdminToken(dir);
     backend = SqliteBackend.open(':memory:');
-    api = new APIServer({ backend, authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }) });
+    api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }) });
     const { url } = await api.listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.certPem, key: pki.keyPem } });
     kubeconfig = join(dir, 'kubeconfig');
     writeKubeconfig(kubeconfig, { server: url, caPem: pki.caPem, token });
