@@ -205,9 +205,9 @@ export class Pipeline {
     return this.store(ri).list(ri.namespaced ? namespace : undefined, opts);
   }
 
-  /** WATCH collection; see GenericStore.watch. */
-  async watch(ri: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEventObject) => void, signal: AbortSignal): Promise<void> {
-    return this.store(ri).watch(ri.namespaced ? namespace : undefined, opts, onEvent, signal);
+  /** WATCH collection; see GenericStore.watch (`bookmarkIntervalMs`: BOOKMARK period, default 60 s). */
+  async watch(ri: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEventObject) => void, signal: AbortSignal, bookmarkIntervalMs?: number): Promise<void> {
+    return this.store(ri).watch(ri.namespaced ? namespace : undefined, opts, onEvent, signal, bookmarkIntervalMs);
   }
 
   /** POST collection (201). */

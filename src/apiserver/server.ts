@@ -499,7 +499,7 @@ export class APIServer {
       }
     };
     try {
-      await this.pipeline.watch(ri, ns, opts, onEvent, ac.signal);
+      await this.pipeline.watch(ri, ns, opts, onEvent, ac.signal, this.bookmarkIntervalMs);
     } catch (err) {
       onEvent({ type: 'ERROR', object: toStatus(err) as unknown as KubeObject });
     }
