@@ -202,6 +202,7 @@ function buildGroupVersion(resources: ResourceInfo[], group: string, version: st
       const sgvk = { group: s.group, kind: s.kind, version: s.version };
       const sDef = definitionNameForGVK(s.group, s.version, s.kind);
       const sObj = sDef ? ref(sDef) : { type: 'object' };
+      if (sDef && s.name !== 'log') collect(sDef, defs, schemas);
       const suffix = `${ns}${ri.kind}${s.name.charAt(0).toUpperCase()}${s.name.slice(1)}`;
       const ops: Record<string, unknown> = {};
       if (s.name === 'status' || s.name === 'scale') {
