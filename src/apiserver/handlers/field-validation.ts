@@ -155,18 +155,17 @@ export function findDuplicateFields(text: string): DuplicateField[] {
   };
   const readString = (): string | undefined => {
     // text[i] === '"'
-    let j = i + 1;
-    let simple = true;
-    while (j < n) {
-      const c = text.charCodeAt(j);
-      if (c === 34) break;
-      if (c === 92) { simple = false; j += 2; continue; }
-      j++;
+    let j = text.indexOf('"', i + 1);
+    for (;;) {
+      if (j < 0) return undefined;
+      let b = 0;
+      while (text.charCodeAt(j - 1 - b) === 92) b++;
+      if (b % 2 === 0) break; // not escaped
+      j = text.indexOf('"', j + 1);
     }
-    if (j >= n) return undefined;
     const raw = text.slice(i, j + 1);
     i = j + 1;
-    if (simple) return raw.slice(1, -1);
+    if (raw.indexOf('\\') < 0) return raw.slice(1, -1);
     try {
       return JSON.parse(raw) as string;
     } catch {
