@@ -8,7 +8,9 @@
  *   probe passes then recovers to Progressing=True/NewReplicaSetAvailable;
  * - a healthy 3-replica Deployment (maxUnavailable 1, maxSurge 1) rolled to a never-ready template
  *   stays blocked with availableReplicas never below replicas − maxUnavailable, the old
- *   ReplicaSet keeping its available pods.
+ *   ReplicaSet keeping its available pods;
+ * - (Job tracking finalizers on the real kubelet) `kubectl delete job` of a Job whose pods run and
+ *   carry `batch.kubernetes.io/job-tracking` still removes the pods.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -134,5 +136,36 @@ describe('e2e: Deployment progress deadline', { timeout: 240_000 }, () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /error: deployment "web" exceeded its progress deadline/);
     await c.kubectl(['delete', 'deploy', 'web']);
+  });
+
+  test('kubectl delete job removes running pods that hold the job-tracking finalizer', async () => {
+    await c.kubectl(['apply', '-f', '-'], {
+      input: `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: sleeper
+spec:
+  completions: 2
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: skiff.local/web:1
+        command: ["sh", "-c", "sleep 600"]
+`,
+    });
+    const pods = await waitFor('2 running Job pods', async () => {
+      const ps = JSON.parse(await c.kubectl(['get', 'pods', '-l', 'job-name=sleeper', '-o', 'json'])).items as any[];
+      return ps.length === 2 && ps.every((p) => p.status.phase === 'Running') ? ps : undefined;
+    }, 60_000);
+    for (const p of pods) assert.deepEqual(p.metadata.finalizers, ['batch.kubernetes.io/job-tracking']);
+    assert.match(await c.kubectl(['delete', 'job', 'sleeper']), /job\.batch "sleeper" deleted/);
+    await waitFor('Job pods gone', async () => {
+      const ps = JSON.parse(await c.kubectl(['get', 'pods', '-l', 'job-name=sleeper', '-o', 'json'])).items as any[];
+      return ps.length === 0;
+    }, 60_000);
   });
 });
