@@ -125,6 +125,13 @@ function normalizeStatus(s: JobStatus): JobStatus {
   return s;
 }
 
+/** JSON of a status for change detection: a missing and an empty `uncountedTerminatedPods` are the same. */
+function comparableStatus(s: JobStatus): string {
+  const c = normalizeStatus(deepCopy(s));
+  if (c.uncountedTerminatedPods && Object.keys(c.uncountedTerminatedPods).length === 0) delete c.uncountedTerminatedPods;
+  return JSON.stringify(c);
+}
+
 /**
  * PodControllerRefManager whose adoption also adds the tracking finalizer, as upstream's
  * NewPodControllerRefManager(..., batch.JobTrackingFinalizer).
@@ -503,7 +510,7 @@ export class JobController extends BaseController {
     status.failed ??= 0;
     status.ready = ctx.ready;
     status.terminating = ctx.terminating;
-    const needsFlush = JSON.stringify(normalizeStatus(deepCopy(status))) !== JSON.stringify(normalizeStatus(deepCopy(shared.status ?? {})));
+    const needsFlush = comparableStatus(status) !== comparableStatus(shared.status ?? {});
     try {
       await this.trackJobStatusAndRemoveFinalizers(ctx, needsFlush);
     } catch (e) {

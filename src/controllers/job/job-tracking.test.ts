@@ -214,6 +214,27 @@ describe('Job tracking finalizers', () => {
     }
   });
 
+  test('a Job deleted with Foreground propagation releases its running pods\' finalizers without counting them', async () => {
+    const ctx = await newJobTestContext();
+    try {
+      const job = await createJob(ctx.c, 'fg', { completions: 2, parallelism: 2 });
+      await syncJob(ctx, 'fg');
+      const pods = jobPods(ctx.c, job, 'active');
+      assert.equal(pods.length, 2);
+      await setPodPhase(ctx.c, pods[0], 'Running', ctx.clock.now);
+      await ctx.c.delete(JobsGVR, 'default', 'fg', { propagationPolicy: 'Foreground' });
+      assert.ok(getJob(ctx.c, 'fg').metadata?.deletionTimestamp, 'held by foregroundDeletion');
+      await syncJob(ctx, 'fg');
+      for (const p of pods) assert.deepEqual(fins(podOf(ctx, p)), [], `${p.metadata!.name} released`);
+      const st = getJob(ctx.c, 'fg').status;
+      assert.equal(st.succeeded ?? 0, 0);
+      assert.equal(st.failed ?? 0, 0);
+      assert.equal(jobPods(ctx.c, job).length, 2, 'no replacement pods while the Job is being deleted');
+    } finally {
+      await ctx.stop();
+    }
+  });
+
   test('a failing Job counts its deleted running pods as failed and only then turns Failed', async () => {
     const ctx = await newJobTestContext();
     try {
