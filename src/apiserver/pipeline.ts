@@ -27,6 +27,7 @@ import type { MachineryDeps } from './machinery-deps.ts';
 import { AdmissionChain } from './admission/interface.ts';
 import { GenericStore, type RequestContext, jsonEqual } from './registry/generic-store.ts';
 import { fieldValidationErrors, groupVersionKindFor, rememberRawJSON } from './handlers/field-validation.ts';
+import { applyManagedFields, managerOrUserAgent, updateManagedFields, type FieldManagerScope } from './fieldmanager/field-manager.ts';
 
 /** Options of writes (create/update/patch), from query parameters. */
 export interface WriteParams {
@@ -35,6 +36,19 @@ export interface WriteParams {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore' | string;
   force?: boolean;
   subresource?: string;
+}
+
+/** The RequestContext of a write as the HTTP layer fills it: plus the User-Agent (field manager fallback). */
+export type WriteContext = RequestContext & { userAgent?: string };
+
+/** The field manager of a write: `fieldManager`, else the User-Agent prefix (upstream managerOrUserAgent). */
+function managerOf(ctx: RequestContext, params: WriteParams): string {
+  return managerOrUserAgent(params.fieldManager, (ctx as WriteContext).userAgent);
+}
+
+/** The field manager scope of a write to `ri` (through subresource `sub`). */
+function fmScope(ri: ResourceInfo, sub = ''): FieldManagerScope {
+  return { apiVersion: ri.group ? `${ri.group}/${ri.version}` : ri.version, kind: ri.kind, subresource: sub, hasStatus: !!ri.statusStrategy };
 }
 
 /** A write's result: the object and whether it was created (201) or updated (200). */
@@ -225,6 +239,7 @@ export class Pipeline {
     const { obj, warnings } = this.decodeObject(ri, body, params);
     const created = await guardDecode(async () => {
       ri.strategy.defaults(obj);
+      updateManagedFields(fmScope(ri), undefined, obj, managerOf(ctx, params));
       return this.store(ri).create({ ...ctx, dryRun: ctx.dryRun || params.dryRun }, namespace, obj);
     });
     return { object: created, created: true, warnings };
@@ -239,9 +254,25 @@ export class Pipeline {
     if (sub !== '' && sub !== 'status') throw newNotFound({ group: ri.group, resource: `${ri.resource}/${sub}` }, name);
     if (sub === 'status' && !ri.statusStrategy) throw newNotFound({ group: ri.group, resource: `${ri.resource}/${sub}` }, name);
     const { obj, warnings } = this.decodeObject(ri, body, params);
+    const manager = managerOf(ctx, params);
     const r = await guardDecode(async () => {
       ri.strategy.defaults(obj);
-      return this.store(ri).update({ ...ctx, dryRun: ctx.dryRun || params.dryRun }, namespace, name, obj, { subresource: sub });
+      // A function so managedFields are computed against the object the update applies to
+      // (rest.DefaultUpdatedObjectInfo transformers); the resourceVersion rule of a PUT is kept here.
+      return this.store(ri).update(
+        { ...ctx, dryRun: ctx.dryRun || params.dryRun },
+        namespace,
+        name,
+        (cur) => {
+          const o = structuredClone(obj);
+          if (cur && !o.metadata?.resourceVersion && !ri.strategy.allowUnconditionalUpdate) {
+            throw newInvalid({ group: ri.group, kind: ri.kind }, name, [invalid('metadata.resourceVersion', 0, 'must be specified for an update')]);
+          }
+          updateManagedFields(fmScope(ri, cur ? sub : ''), cur, o, manager);
+          return o;
+        },
+        { subresource: sub },
+      );
     });
     return { object: r.object, created: r.created, warnings };
   }
@@ -274,14 +305,22 @@ export class Pipeline {
       throw newBadRequest('json patch must be an array of operations');
     }
     const isApply = patchType === 'application/apply-patch+yaml';
+    // ValidatePatchOptions: 422 PatchOptions.meta.k8s.io "" is invalid.
+    if (!isApply && params.force !== undefined) {
+      throw newInvalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ type: 'FieldValueForbidden', field: 'force', detail: 'may not be specified for non-apply patch' }]);
+    }
     if (isApply) {
       const p = patch as KubeObject;
-      if (p.kind !== undefined && p.kind !== ri.kind) throw newBadRequest(`the kind in the data (${String(p.kind)}) does not match the expected kind (${ri.kind})`);
-      if (p.apiVersion !== undefined && p.apiVersion !== gv) throw newBadRequest(`the API version in the data (${String(p.apiVersion)}) does not match the expected API version (${gv})`);
       if (!params.fieldManager) {
         throw newInvalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' }]);
       }
+      if (p.kind !== undefined && p.kind !== ri.kind) throw newBadRequest(`the kind in the data (${String(p.kind)}) does not match the expected kind (${ri.kind})`);
+      // structuredMergeManager.Apply
+      if (p.apiVersion !== gv) throw newBadRequest(`Incorrect version specified in apply patch. Specified patch version: ${typeof p.apiVersion === 'string' ? p.apiVersion : ''}, expected: ${gv}`);
+      const pm = p.metadata as { managedFields?: unknown } | undefined;
+      if (pm && typeof pm === 'object' && pm.managedFields !== undefined && pm.managedFields !== null) throw newBadRequest('metadata.managedFields must be nil');
     }
+    const manager = managerOf(ctx, params);
     const c = { ...ctx, dryRun: ctx.dryRun || params.dryRun };
     const r = await guardDecode(() =>
       this.store(ri).update(
@@ -289,17 +328,20 @@ export class Pipeline {
         namespace,
         name,
         (cur) => {
-          if (!cur) {
-            if (!isApply) throw newNotFound({ group: ri.group, resource: ri.resource }, name);
-            const obj = structuredClone(patch) as KubeObject;
-            obj.apiVersion = gv;
-            obj.kind = ri.kind;
-            obj.metadata = { ...(obj.metadata ?? {}), name };
-            ri.strategy.defaults(obj);
-            return obj;
+          if (isApply) {
+            const config = structuredClone(patch) as KubeObject;
+            config.kind = ri.kind;
+            config.metadata = { ...(config.metadata ?? {}), name };
+            if (!cur && sub) throw newNotFound({ group: ri.group, resource: ri.resource }, name);
+            const out = applyManagedFields(fmScope(ri, cur ? sub : ''), cur, config, manager, !!params.force);
+            if (out.metadata !== null && typeof out.metadata === 'object' && !Array.isArray(out.metadata)) out.metadata.name = name;
+            ri.strategy.defaults(out);
+            return out;
           }
+          if (!cur) throw newNotFound({ group: ri.group, resource: ri.resource }, name);
           const out = this.applyPatch(ri, cur, patchType, patch);
           ri.strategy.defaults(out);
+          updateManagedFields(fmScope(ri, sub), cur, out, manager);
           return out;
         },
         { subresource: sub, forceAllowCreate: isApply },
@@ -329,9 +371,8 @@ export class Pipeline {
         out = this.machinery.strategicMergePatch(cur, patch, gv, ri.kind);
         break;
       case 'application/apply-patch+yaml':
-        // Without managedFields, apply merges the applied configuration into the live object
-        // (strategic merge for built-in kinds, JSON merge otherwise).
-        out = this.machinery.hasPatchMeta(gv, ri.kind) ? this.machinery.strategicMergePatch(cur, patch, gv, ri.kind) : this.machinery.mergePatch(cur, patch);
+        // Server-side apply with field ownership (no conflict check; see patch() for the full path).
+        out = applyManagedFields(fmScope(ri), cur, structuredClone(patch) as KubeObject, 'unknown', true);
         break;
       default:
         throw newUnsupportedMediaType(patchType, PATCH_TYPES);
@@ -418,6 +459,8 @@ export class Pipeline {
         if (rv && rv !== cur.metadata?.resourceVersion) throw newConflict({ group: ri.group, resource: ri.resource }, name);
         const out = structuredClone(cur);
         ((out.spec ??= {}) as { replicas?: number }).replicas = typeof replicas === 'number' ? replicas : 0;
+        // ScaleHandler: the Scale's manager owns the parent's spec.replicas, recorded with subresource "scale".
+        updateManagedFields(fmScope(ri, 'scale'), cur, out, managerOf(ctx, params));
         return out;
       },
       { unconditional: true },

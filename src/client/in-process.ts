@@ -35,12 +35,20 @@ function params(o: (WriteOptions & { subresource?: string }) | undefined): Write
 }
 
 /**
- * Returns a Client bound to `server`'s pipeline. `user` is the authenticated user name seen by
- * admission (default 'system:apiserver').
+ * The User-Agent of in-process writes without `fieldManager`: their managedFields manager is the
+ * part before '/', `kube-controller-manager` (the controllers are the main in-process writers;
+ * upstream's controller-manager sends `kube-controller-manager/<version> …`).
  */
-export function newInProcessClient(server: APIServer, opts: { user?: string } = {}): Client {
+export const IN_PROCESS_USER_AGENT = 'kube-controller-manager/v1.32.0 (skiff)';
+
+/**
+ * Returns a Client bound to `server`'s pipeline. `user` is the authenticated user name seen by
+ * admission (default 'system:apiserver'); `userAgent` names the field manager of writes that set
+ * no `fieldManager` (default {@link IN_PROCESS_USER_AGENT}; e.g. `kubelet/v1.32.0`, `kube-scheduler/v1.32.0`).
+ */
+export function newInProcessClient(server: APIServer, opts: { user?: string; userAgent?: string } = {}): Client {
   const p = server.pipeline;
-  const ctx = { user: opts.user ?? 'system:apiserver' };
+  const ctx = { user: opts.user ?? 'system:apiserver', userAgent: opts.userAgent ?? IN_PROCESS_USER_AGENT };
   return {
     async get<T extends KubeObject = KubeObject>(gvr: GroupVersionResource, namespace: string | undefined, name: string): Promise<T> {
       return (await p.get(resolve(p, gvr), namespace, name)) as T;

@@ -1,0 +1,186 @@
+/**
+ * The field manager the REST handlers call: maintains metadata.managedFields on every write and
+ * performs server-side apply. After k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager
+ * (FieldManager.Update/UpdateNoErrors/Apply, decodeManagedFields, managedFieldsUpdater,
+ * buildManagerInfoManager, stripMetaManager, capManagersManager, the strategies' GetResetFields)
+ * and handlers/create.go (managerOrUserAgent, prefixFromUserAgent).
+ *
+ * Departures: no LastAppliedManager/LastAppliedUpdater (client-side → server-side apply
+ * migration of `kubectl.kubernetes.io/last-applied-configuration`), no version conversion (every
+ * kind is served at one version), reset fields are "status" (main resource) and everything but
+ * "status" (status subresource).
+ */
+import type { KubeObject } from '../../client/interface.ts';
+import { StatusError, newBadRequest, newInternalError } from '../../machinery/errors.ts';
+import { FieldSet } from './fieldpath.ts';
+import { capUpdateManagers, decodeManagedFields, encodeManagedFields, isResetManagedFields, managerIdentifier, stripMeta, type Managed } from './managed-fields.ts';
+import { schemaFor, zeroObject } from './schema.ts';
+import { applyManaged, updateManaged, type FieldFilter } from './updater.ts';
+
+/** What is being written: the kind (at its served version) and through which subresource. */
+export interface FieldManagerScope {
+  /** `apps/v1`, `v1`, … */
+  apiVersion: string;
+  kind: string;
+  /** '' (main resource), 'status' or 'scale'. */
+  subresource?: string;
+  /** The resource has a status subresource (then main-resource writes never own `status`). */
+  hasStatus?: boolean;
+}
+
+/** Upstream FieldManagerMaxLength (bytes). */
+export const FIELD_MANAGER_MAX_LENGTH = 128;
+
+/**
+ * prefixFromUserAgent: the User-Agent up to the first '/', without non-printable characters,
+ * cut to 128 bytes. `kubectl/v1.32.0 (linux/amd64) kubernetes/abc` → `kubectl`.
+ */
+export function prefixFromUserAgent(ua: string | undefined): string {
+  const m = (ua ?? '').split('/')[0];
+  let out = '';
+  let bytes = 0;
+  for (const ch of m) {
+    if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]$/u.test(ch)) continue;
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > FIELD_MANAGER_MAX_LENGTH) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/** managerOrUserAgent: the `fieldManager` query parameter, else the User-Agent prefix. */
+export function managerOrUserAgent(fieldManager: string | undefined, userAgent: string | undefined): string {
+  return fieldManager ? fieldManager : prefixFromUserAgent(userAgent);
+}
+
+/** RFC 3339 with whole seconds, as metav1.Time serializes. */
+export function rfc3339Seconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function filterFor(scope: FieldManagerScope): FieldFilter {
+  const sub = scope.subresource ?? '';
+  if (sub === 'status') {
+    return (s) => {
+      const out = new FieldSet();
+      const st = s.children?.get('f:status');
+      if (st && !st.empty()) (out.children = new Map()).set('f:status', st);
+      return out;
+    };
+  }
+  if (sub === 'scale') {
+    const keep = new FieldSet().insert(['f:spec', 'f:replicas']);
+    return (s) => s.intersection(keep);
+  }
+  if (scope.hasStatus) {
+    return (s) => {
+      if (!s.children?.has('f:status')) return s;
+      const out = new FieldSet();
+      out.member = s.member;
+      out.children = new Map([...s.children].filter(([k]) => k !== 'f:status'));
+      return out;
+    };
+  }
+  return (s) => s;
+}
+
+/** A shallow view of `obj` without metadata.managedFields (RemoveObjectManagedFields, no copy of the rest). */
+function withoutManagedFields(obj: KubeObject | Record<string, unknown>): Record<string, unknown> {
+  const o = obj as Record<string, unknown>;
+  const m = o.metadata as Record<string, unknown> | undefined;
+  if (!m || typeof m !== 'object' || !('managedFields' in m)) return o;
+  const { managedFields: _mf, ...rest } = m;
+  return { ...o, metadata: rest };
+}
+
+function decodeLive(live: KubeObject | undefined): Managed {
+  try {
+    return decodeManagedFields(live?.metadata?.managedFields);
+  } catch {
+    return new Map();
+  }
+}
+
+function entryFor(scope: FieldManagerScope, manager: string, operation: 'Apply' | 'Update') {
+  const e: { manager: string; operation: 'Apply' | 'Update'; apiVersion: string; subresource?: string } = {
+    manager: manager || 'unknown',
+    operation,
+    apiVersion: scope.apiVersion,
+  };
+  if (scope.subresource) e.subresource = scope.subresource;
+  return e;
+}
+
+function setManagedFields(obj: KubeObject, managed: Managed): void {
+  const enc = encodeManagedFields(managed);
+  const m = (obj.metadata ??= {});
+  if (enc) (m as { managedFields?: unknown }).managedFields = enc;
+  else delete (m as { managedFields?: unknown }).managedFields;
+}
+
+/**
+ * FieldManager.UpdateNoErrors for create (live undefined), update and non-apply patches: sets
+ * `obj.metadata.managedFields` (mutates `obj`). The starting point is the request's managedFields
+ * when valid and non-empty (a list `[]` or `[{}]` resets them), else the live object's
+ * (subresource writes always use the live object's). `manager` gets an Update entry for what
+ * it added or changed, with `time` = now, apiVersion = scope.apiVersion and the subresource.
+ * Never throws for managedFields problems: on an internal failure managedFields are dropped.
+ */
+export function updateManagedFields(scope: FieldManagerScope, live: KubeObject | undefined, obj: KubeObject, manager: string, nowMs = Date.now()): void {
+  const meta = (obj.metadata ??= {}) as { managedFields?: unknown };
+  try {
+    let managed: Managed;
+    if (scope.subresource) managed = decodeLive(live);
+    else if (isResetManagedFields(meta.managedFields)) managed = new Map();
+    else {
+      try {
+        managed = decodeManagedFields(meta.managedFields);
+      } catch {
+        managed = new Map();
+      }
+      if (managed.size === 0) managed = decodeLive(live);
+    }
+    const schema = schemaFor(scope.apiVersion, scope.kind);
+    const base = live ? withoutManagedFields(live) : zeroObject(scope.kind);
+    const e = entryFor(scope, manager, 'Update');
+    updateManaged(managed, base, withoutManagedFields(obj), schema, managerIdentifier(e), e, rfc3339Seconds(nowMs), filterFor(scope), stripMeta);
+    capUpdateManagers(managed);
+    setManagedFields(obj, managed);
+  } catch {
+    delete meta.managedFields;
+  }
+}
+
+/**
+ * FieldManager.Apply: server-side apply of `config` (the decoded apply patch, apiVersion/kind
+ * already checked) onto `live` (undefined: the object is being created). Returns the merged
+ * object with managedFields set (not yet defaulted).
+ * @throws 400 `metadata.managedFields must be nil` when the configuration carries managedFields;
+ *   400 for associative-list items without key fields or with duplicate keys;
+ *   409 Conflict with FieldManagerConflict causes unless `force`;
+ *   500 when the live managedFields cannot be decoded.
+ */
+export function applyManagedFields(scope: FieldManagerScope, live: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, nowMs = Date.now()): KubeObject {
+  const cm = config.metadata as { managedFields?: unknown } | undefined;
+  if (cm && cm.managedFields !== undefined && cm.managedFields !== null) throw newBadRequest('metadata.managedFields must be nil');
+  let managed: Managed;
+  try {
+    managed = decodeManagedFields(live?.metadata?.managedFields);
+  } catch (err) {
+    throw newInternalError(`failed to decode managed fields: ${(err as Error).message}`);
+  }
+  const base = live ? withoutManagedFields(live) : { apiVersion: config.apiVersion, kind: config.kind, metadata: {} };
+  const schema = schemaFor(scope.apiVersion, scope.kind);
+  const e = entryFor(scope, manager, 'Apply');
+  try {
+    const r = applyManaged(managed, base, config as Record<string, unknown>, schema, managerIdentifier(e), e, force, rfc3339Seconds(nowMs), filterFor(scope), stripMeta);
+    const out = r.object as KubeObject;
+    if (out.metadata === base.metadata) out.metadata = { ...(out.metadata ?? {}) };
+    setManagedFields(out, managed);
+    return out;
+  } catch (err) {
+    if (err instanceof StatusError) throw err;
+    throw newInternalError(`failed to apply: ${(err as Error).message}`);
+  }
+}
