@@ -12,7 +12,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 import { buildWebImages } from '../support/registry.ts';
@@ -186,6 +186,11 @@ describe('e2e: volumes (configMap/secret updates, subPath, readOnly, emptyDir li
     }, 60_000);
     assert.equal(hog.status.reason, 'Evicted');
     assert.equal(hog.status.message, 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". ');
+    // The eviction reclaims the emptyDir: its directory is gone while the pod object stays.
+    const emptyDirOf = (uid: string, name: string) => path.join(id.dataDir, 'agent', 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~empty-dir', name);
+    assert.ok(existsSync(emptyDirOf((await json(['get', 'pod', 'vol'])).metadata.uid, 'scratch')), 'a running pod keeps its emptyDir');
+    const cacheDir = emptyDirOf(hog.metadata.uid, 'cache');
+    await waitFor('evicted emptyDir removed', () => !existsSync(cacheDir), 30_000);
     const ev = await waitFor('Evicted event', async () => (await events('hog')).find((e) => e.reason === 'Evicted'), 30_000);
     assert.equal(ev.type, 'Warning');
     assert.equal(ev.message, 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". ');

@@ -338,6 +338,7 @@ export class Kubelet {
       // evictPod: event, kill with the eviction grace period; the pod ends Failed/Evicted.
       this.recorder.eventf(pod, undefined, 'Warning', EVICTION_REASON, st.evicted);
       await this.runtimeManager.killPod(pod, rs, IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS);
+      await this.volumes.tearDownEmptyDirs(pod);
       st.terminal = true;
       this.probes.removePod(uid);
       rs = await this.runtimeManager.getPodStatus(uid);

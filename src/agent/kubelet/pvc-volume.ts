@@ -4,7 +4,7 @@
  * getPVSpec) and the hostPath / local volume plugins (pkg/volume/hostpath, pkg/volume/local).
  *
  * claim → must exist, not be deleting, be Bound with `spec.volumeName` → the PV → its
- * `spec.hostPath.path` (DirectoryOrCreate creates it) or `spec.local.path` (must exist). A
+ * `spec.hostPath.path` (type-checked as a hostPath volume, hostpath.ts) or `spec.local.path` (must exist). A
  * read-only claim source (`persistentVolumeClaim.readOnly`) is served through a read-only bind
  * mount at `<pod dir>/volumes/kubernetes.io~local-volume/<volume name>` when mounts are allowed
  * (root); otherwise the path is used directly.
@@ -16,6 +16,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import type { Pod, Volume } from 'kubernetes-types/core/v1.js';
+import { checkHostPathType, HostPathTypeError } from './hostpath.ts';
 import type { Client, GroupVersionResource, KubeObject } from '../../client/interface.ts';
 import { isNotFound } from '../../machinery/errors.ts';
 
@@ -77,10 +78,11 @@ export async function setUpPersistentVolumeClaim(
   let hostPath: string;
   if (pv.spec?.hostPath?.path) {
     hostPath = String(pv.spec.hostPath.path);
-    const type = pv.spec.hostPath.type ?? '';
-    if (type === 'DirectoryOrCreate') await mkdir(hostPath, { recursive: true, mode: 0o755 });
-    else if (type === 'Directory' && !(await stat(hostPath).catch(() => undefined))?.isDirectory()) {
-      throw makeError(`MountVolume.SetUp failed for volume "${volumeName}" : hostPath type check failed: ${hostPath} is not a directory`);
+    try {
+      await checkHostPathType(hostPath, pv.spec.hostPath.type);
+    } catch (e) {
+      if (e instanceof HostPathTypeError) throw makeError(`MountVolume.SetUp failed for volume "${volumeName}" : ${e.message}`);
+      throw e;
     }
   } else if (pv.spec?.local?.path) {
     hostPath = String(pv.spec.local.path);

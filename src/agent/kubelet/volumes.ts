@@ -171,6 +171,21 @@ export class VolumeManager {
     await rm(dir, { recursive: true, force: true });
   }
 
+  /**
+   * Tears down the emptyDir volumes of a pod whose containers are stopped (an evicted pod: its
+   * emptyDir data is what the eviction reclaims): unmounts a Memory emptyDir's tmpfs and removes
+   * each emptyDir directory. Other volumes stay until the pod is removed. Idempotent.
+   */
+  async tearDownEmptyDirs(pod: Pod): Promise<void> {
+    const base = path.join(podDir(this.rootDir, pod.metadata!.uid!), 'volumes', 'kubernetes.io~empty-dir');
+    for (const v of pod.spec?.volumes ?? []) {
+      if (!v.emptyDir) continue;
+      const dir = path.join(base, v.name);
+      if (await isMountPoint(dir)) await run('umount', ['-l', dir]).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   /** Uids that have a pod dir on disk (for orphan clean-up). */
   async listPodDirs(): Promise<string[]> {
     return readdir(path.join(this.rootDir, 'pods')).catch(() => []);
