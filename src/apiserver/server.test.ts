@@ -140,7 +140,9 @@ describeEachBackend('APIServer over HTTP', (store) => {
     const p = doc.json.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
     assert.deepEqual(p['x-kubernetes-group-version-kind'], { group: 'apps', version: 'v1', kind: 'Deployment' });
     assert.ok(p.parameters.some((x: any) => x.name === 'fieldValidation' && x.in === 'query'));
-    assert.equal((await req('GET', '/openapi/v2')).status, 404);
+    const v2 = await req('GET', '/openapi/v2');
+    assert.equal(v2.status, 200);
+    assert.equal(v2.json.swagger, '2.0');
   });
 
   test('create, get, AlreadyExists, NotFound wording', async () => {

@@ -31,7 +31,7 @@ import { forbiddenError, type Authorizer } from './auth/authorizer.ts';
 import { newRequestInfo, type RequestInfo } from './handlers/request-info.ts';
 import { mediaType, negotiate, wantsAggregatedDiscovery, type Representation } from './handlers/negotiation.ts';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './handlers/discovery.ts';
-import { openAPIGroupVersion, openAPIRoot } from './handlers/openapi.ts';
+import { openAPIGroupVersion, openAPIRoot, serveOpenAPIV2 } from './handlers/openapi.ts';
 import { partialObjectMetadata, tableContentType, toTable } from './handlers/table.ts';
 import { MAX_REQUEST_BODY_BYTES, asListOptions, deleteOptionsFrom, listOptionsFromQuery, readBody, toStatus, writeError, writeJSON, writeParamsFromQuery } from './handlers/http-util.ts';
 import { newExecWebSocketServer, rejectUpgrade, serveLogs, servePodExecUpgrade, servePodPortForward } from './handlers/pods.ts';
@@ -282,7 +282,7 @@ export class APIServer {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
       return void res.end('ok');
     }
-    if (pathname === '/openapi/v2') throw notFoundPath();
+    if (pathname === '/openapi/v2') return serveOpenAPIV2(res, accept, this.pipeline.resources);
     if (pathname === '/openapi/v3' || pathname === '/openapi/v3/') return writeJSON(res, 200, openAPIRoot(this.pipeline.resources));
     if (pathname.startsWith('/openapi/v3/')) {
       const rest = pathname.slice('/openapi/v3/'.length).split('/');

@@ -80,6 +80,14 @@ describe('kubectl explain and strict field validation from generated OpenAPI', (
     assert.match(r.stdout, /^\s+limits\s+<map\[string\]Quantity>$/m);
   });
 
+  test('explain --output plaintext-openapiv2 reads the protobuf /openapi/v2', async () => {
+    const r = await kubectl(['explain', '--output', 'plaintext-openapiv2', 'deployment.spec.strategy']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout.replace(/\s+/g, ' ');
+    assert.match(out, /KIND: Deployment VERSION: apps\/v1 RESOURCE: strategy <Object>/);
+    assert.match(out, /rollingUpdate <Object> Rolling update config params\./);
+  });
+
   test('apply with a typo deep in the pod template fails with the strict decoding error', async () => {
     const bad = webDeploymentManifest(80).replace('        image: nginx:1\n', '        imagee: nginx:1\n');
     const r = await kubectl(['apply', '-f', file('typo.yaml', bad)]);

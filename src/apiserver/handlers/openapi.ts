@@ -15,10 +15,12 @@
  * Documents are built once per resource table and cached (with their hashes).
  */
 import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { ResourceInfo } from '../../api/resource-types.ts';
 import { definitionNameForGVK, loadDefinitions } from '../openapi/definitions.ts';
 import { REF_PREFIX, type OpenAPISchema } from '../openapi/generate.ts';
 import { groupResources } from './discovery.ts';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openAPIV2 } from '../openapi/v2.ts';
 
 /** `api/v1` or `apis/<group>/<version>`. */
 function gvPath(group: string, version: string): string {
@@ -285,4 +287,17 @@ export function openAPIRoot(resources: ResourceInfo[]): Record<string, unknown> 
     }
   }
   return { paths };
+}
+
+/**
+ * Writes `/openapi/v2`: the gnostic protobuf form when `accept` names
+ * `application/com.github.proto-openapi.spec.v2@v1.0+protobuf` (what kubectl sends), else Swagger 2.0 JSON.
+ * See src/apiserver/openapi/v2.ts.
+ */
+export function serveOpenAPIV2(res: ServerResponse, accept: string | undefined, resources: ResourceInfo[]): void {
+  const v2 = openAPIV2(resources);
+  const proto = (accept ?? '').split(',').some((a) => [OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE].includes(a.trim().split(';')[0]));
+  const body = proto ? v2.proto : Buffer.from(v2.json, 'utf8');
+  res.writeHead(200, { 'Content-Type': proto ? OPENAPI_V2_PROTOBUF_CONTENT_TYPE : 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-cache, private' });
+  res.end(body);
 }
