@@ -3,7 +3,8 @@
  * reading a pod's completion index, the succeeded-index set, `status.completedIndexes`
  * formatting (`0,2-4`), choosing the next indexes to create, and stamping a pod template with
  * its index (annotation and label `batch.kubernetes.io/job-completion-index`, env
- * JOB_COMPLETION_INDEX from that annotation, hostname `<job>-<index>`).
+ * JOB_COMPLETION_INDEX from that label as upstream does with PodIndexLabel (GA in 1.32), hostname
+ * `<job>-<index>`).
  */
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { deepCopy } from '../../client/object-util.ts';
@@ -79,8 +80,8 @@ export function indexedPodsToRemove(activePods: Pod[], succeeded: number[], comp
 
 /**
  * A copy of `template` for completion index `index` of Job `jobName` (addCompletionIndexEnvVariables,
- * addCompletionIndexAnnotation, hostname): annotation + label, JOB_COMPLETION_INDEX in every
- * container and init container that lacks it, `spec.hostname` `<job>-<index>` when unset.
+ * addCompletionIndexAnnotation, hostname): annotation + label, JOB_COMPLETION_INDEX (from the label) in
+ * every container and init container that lacks it, `spec.hostname` `<job>-<index>` when unset.
  */
 export function templateForIndex(template: PodTemplateSpec, jobName: string, index: number): PodTemplateSpec {
   const t = deepCopy(template);
@@ -93,7 +94,7 @@ export function templateForIndex(template: PodTemplateSpec, jobName: string, ind
     if ((c.env ?? []).some((e) => e.name === JobCompletionIndexEnvName)) continue;
     c.env = [
       ...(c.env ?? []),
-      { name: JobCompletionIndexEnvName, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${JobCompletionIndexAnnotation}']` } } },
+      { name: JobCompletionIndexEnvName, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${JobCompletionIndexAnnotation}']` } } },
     ];
   }
   if (!spec.hostname) spec.hostname = `${jobName}-${index}`;

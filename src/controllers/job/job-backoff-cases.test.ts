@@ -98,7 +98,7 @@ describe('job-backoff.json', () => {
           assert.equal(p.metadata.labels[JobCompletionIndexAnnotation], String(i));
           if (c.expectedHostnames) assert.equal(p.spec.hostname, c.expectedHostnames[i]);
           const env = p.spec.containers[0].env.find((e: any) => e.name === (c.podEnv ?? 'JOB_COMPLETION_INDEX'));
-          assert.equal(env.valueFrom.fieldRef.fieldPath, `metadata.annotations['${JobCompletionIndexAnnotation}']`);
+          assert.equal(env.valueFrom.fieldRef.fieldPath, `metadata.labels['${JobCompletionIndexAnnotation}']`);
         }
         if (c.succeededIndexes) assert.equal(getJob(ctx.c, c.jobName).status.completedIndexes, c.succeededIndexes.join(','));
       } finally {
