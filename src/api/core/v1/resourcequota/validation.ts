@@ -16,6 +16,12 @@ import {
   validateResourceQuotaResourceName,
 } from './helpers.ts';
 import { errFormatWrong } from '../../../../machinery/quantity.ts';
+import { GoValue, goQuote, goStringSlice } from '../../../common/go-value.ts';
+
+/** `%#v` of `[]core.ResourceQuotaScope` (how upstream prints `spec.scopes` in errors). */
+function scopesValue(scopes: string[] | undefined): GoValue {
+  return new GoValue(scopes ?? null, scopes ? `[]core.ResourceQuotaScope{${scopes.map(goQuote).join(', ')}}` : '[]core.ResourceQuotaScope(nil)');
+}
 
 /** `isNotIntegerErrorMsg`. */
 const isNotIntegerErrorMsg = 'must be an integer';
@@ -56,18 +62,19 @@ function validateResourceQuotaScopes(spec: Record<string, any>, fld: FieldPath):
   if (scopes.length === 0) return [];
   const hard = Object.keys(rec(spec.hard)).sort();
   const path = fld.child('scopes');
+  const value = scopesValue(scopes);
   const errs: FieldError[] = [];
   const set = new Set<string>();
   for (const scope of scopes) {
-    if (!isStandardResourceQuotaScope(scope)) errs.push(invalid(path, scopes, 'unsupported scope'));
+    if (!isStandardResourceQuotaScope(scope)) errs.push(invalid(path, value, 'unsupported scope'));
     for (const k of hard) {
       if (isStandardQuotaResourceName(k) && !isResourceQuotaScopeValidForResource(scope, k)) {
-        errs.push(invalid(path, scopes, 'unsupported scope applied to resource'));
+        errs.push(invalid(path, value, 'unsupported scope applied to resource'));
       }
     }
     set.add(scope);
   }
-  for (const [a, b] of invalidScopePairs) if (set.has(a) && set.has(b)) errs.push(invalid(path, scopes, 'conflicting scopes'));
+  for (const [a, b] of invalidScopePairs) if (set.has(a) && set.has(b)) errs.push(invalid(path, value, 'conflicting scopes'));
   return errs;
 }
 
@@ -106,7 +113,7 @@ function validateScopeSelector(spec: Record<string, any>, fld: FieldPath): Field
         break;
       case 'Exists':
       case 'DoesNotExist':
-        if (values.length !== 0) errs.push(invalid(path.child('values'), values, "must be no value when `operator` is 'Exist' or 'DoesNotExist' for scope selector"));
+        if (values.length !== 0) errs.push(invalid(path.child('values'), new GoValue(values, goStringSlice(values.map(String))), "must be no value when `operator` is 'Exist' or 'DoesNotExist' for scope selector"));
         break;
       default:
         errs.push(invalid(path.child('operator'), op, 'not a valid selector operator'));
@@ -145,7 +152,7 @@ export function validateResourceQuotaUpdate(rq: KubeObject, old: KubeObject): Fi
   const newScopes = new Set(arr(rec(rq.spec).scopes).map(String));
   const oldScopes = new Set(arr(rec(old.spec).scopes).map(String));
   if (newScopes.size !== oldScopes.size || [...newScopes].some((s) => !oldScopes.has(s))) {
-    errs.push(invalid(FieldPath.root('spec').child('scopes'), rec(rq.spec).scopes ?? null, 'field is immutable'));
+    errs.push(invalid(FieldPath.root('spec').child('scopes'), scopesValue(arr(rec(rq.spec).scopes).length ? arr(rec(rq.spec).scopes).map(String) : undefined), 'field is immutable'));
   }
   return errs;
 }
