@@ -1,11 +1,15 @@
 /**
  * Decoding of Kubernetes protobuf request bodies (`Content-Type: application/vnd.kubernetes.protobuf`)
  * for the kinds kubectl 1.32's typed generators send (`kubectl create namespace|configmap|secret|
- * serviceaccount|deployment|service`, KUBECTL.md §0.2). Envelope: magic `k8s\0`, then a
+ * serviceaccount|deployment|service|job|cronjob|quota|role|clusterrole|rolebinding|clusterrolebinding|
+ * priorityclass|poddisruptionbudget|ingress`, KUBECTL.md §0.2), including `create job --from=cronjob/x`,
+ * which sends the CronJob's (server-defaulted) job template back as a Job. Envelope: magic `k8s\0`, then a
  * `runtime.Unknown` {1: typeMeta{1 apiVersion, 2 kind}, 2: raw, 3: contentEncoding, 4: contentType};
  * `raw` is the object in the field numbering of k8s.io/api's generated.proto. Only the fields
  * listed in the schemas below are decoded (others are skipped); proto zero values of non-pointer
- * fields are dropped, as JSON's omitempty would. Other kinds → 415 (the client may send JSON).
+ * fields are dropped, as JSON's omitempty would. Go structs embedded with `json:",inline"` (VolumeSource,
+ * ProbeHandler, IngressRuleValue) are merged into their parent. Other kinds → 415 (the client may
+ * send JSON).
  */
 import { newBadRequest, newUnsupportedMediaType } from '../../machinery/errors.ts';
 import type { KubeObject } from '../../client/interface.ts';
@@ -19,12 +23,16 @@ interface FieldDef {
   /** A scalar type, a message schema name, or a map `map:<valueType>`. */
   type: Scalar | string;
   repeated?: boolean;
-  /** Pointer field in Go: keep zero values (replicas: 0, immutable: false). */
+  /** Pointer field in Go (or a field without omitempty): keep zero values (replicas: 0, immutable: false). */
   keep?: boolean;
+  /** Embedded with `json:",inline"`: the message's fields are merged into the parent object. */
+  inline?: boolean;
 }
 type Schema = Record<number, FieldDef>;
 
-const f = (name: string, type: string, opts: { repeated?: boolean; keep?: boolean } = {}): FieldDef => ({ name, type, ...opts });
+const f = (name: string, type: string, opts: { repeated?: boolean; keep?: boolean; inline?: boolean } = {}): FieldDef => ({ name, type, ...opts });
+const K = { keep: true };
+const R = { repeated: true };
 
 const SCHEMAS: Record<string, Schema> = {
   ObjectMeta: {
@@ -56,22 +64,103 @@ const SCHEMAS: Record<string, Schema> = {
   LabelSelectorRequirement: { 1: f('key', 'string'), 2: f('operator', 'string'), 3: f('values', 'string', { repeated: true }) },
   PodTemplateSpec: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'PodSpec') },
   PodSpec: {
-    2: f('containers', 'Container', { repeated: true }), 3: f('restartPolicy', 'string'), 4: f('terminationGracePeriodSeconds', 'int', { keep: true }),
-    6: f('dnsPolicy', 'string'), 7: f('nodeSelector', 'map:string'), 8: f('serviceAccountName', 'string'), 10: f('nodeName', 'string'),
-    11: f('hostNetwork', 'bool'), 20: f('initContainers', 'Container', { repeated: true }),
+    1: f('volumes', 'Volume', R), 2: f('containers', 'Container', R), 3: f('restartPolicy', 'string'), 4: f('terminationGracePeriodSeconds', 'int', K),
+    5: f('activeDeadlineSeconds', 'int', K), 6: f('dnsPolicy', 'string'), 7: f('nodeSelector', 'map:string'), 8: f('serviceAccountName', 'string'),
+    9: f('serviceAccount', 'string'), 10: f('nodeName', 'string'), 11: f('hostNetwork', 'bool'), 12: f('hostPID', 'bool'), 13: f('hostIPC', 'bool'),
+    14: f('securityContext', 'PodSecurityContext'), 15: f('imagePullSecrets', 'LocalObjectReference', R), 16: f('hostname', 'string'),
+    17: f('subdomain', 'string'), 19: f('schedulerName', 'string'), 20: f('initContainers', 'Container', R),
+    21: f('automountServiceAccountToken', 'bool', K), 22: f('tolerations', 'Toleration', R), 24: f('priorityClassName', 'string'),
+    25: f('priority', 'int', K), 29: f('runtimeClassName', 'string'), 30: f('enableServiceLinks', 'bool', K), 31: f('preemptionPolicy', 'string'),
   },
+  PodSecurityContext: { 2: f('runAsUser', 'int', K), 3: f('runAsNonRoot', 'bool', K), 4: f('supplementalGroups', 'int', R), 5: f('fsGroup', 'int', K), 6: f('runAsGroup', 'int', K) },
+  Toleration: { 1: f('key', 'string'), 2: f('operator', 'string'), 3: f('value', 'string'), 4: f('effect', 'string'), 5: f('tolerationSeconds', 'int', K) },
+  Volume: { 1: f('name', 'string'), 2: f('volumeSource', 'VolumeSource', { inline: true }) },
+  VolumeSource: {
+    1: f('hostPath', 'HostPathVolumeSource'), 2: f('emptyDir', 'EmptyDirVolumeSource'), 6: f('secret', 'SecretVolumeSource'),
+    10: f('persistentVolumeClaim', 'PersistentVolumeClaimVolumeSource'), 19: f('configMap', 'ConfigMapVolumeSource'),
+  },
+  HostPathVolumeSource: { 1: f('path', 'string'), 2: f('type', 'string', K) },
+  EmptyDirVolumeSource: { 1: f('medium', 'string'), 2: f('sizeLimit', 'quantity') },
+  SecretVolumeSource: { 1: f('secretName', 'string'), 2: f('items', 'KeyToPath', R), 3: f('defaultMode', 'int', K), 4: f('optional', 'bool', K) },
+  ConfigMapVolumeSource: { 1: f('localObjectReference', 'LocalObjectReference', { inline: true }), 2: f('items', 'KeyToPath', R), 3: f('defaultMode', 'int', K), 4: f('optional', 'bool', K) },
+  PersistentVolumeClaimVolumeSource: { 1: f('claimName', 'string'), 2: f('readOnly', 'bool') },
+  KeyToPath: { 1: f('key', 'string'), 2: f('path', 'string'), 3: f('mode', 'int', K) },
   Container: {
-    1: f('name', 'string'), 2: f('image', 'string'), 3: f('command', 'string', { repeated: true }), 4: f('args', 'string', { repeated: true }),
-    5: f('workingDir', 'string'), 6: f('ports', 'ContainerPort', { repeated: true }), 7: f('env', 'EnvVar', { repeated: true }),
-    8: f('resources', 'ResourceRequirements'), 13: f('terminationMessagePath', 'string'), 14: f('imagePullPolicy', 'string'),
-    20: f('terminationMessagePolicy', 'string'),
+    1: f('name', 'string'), 2: f('image', 'string'), 3: f('command', 'string', R), 4: f('args', 'string', R),
+    5: f('workingDir', 'string'), 6: f('ports', 'ContainerPort', R), 7: f('env', 'EnvVar', R),
+    8: f('resources', 'ResourceRequirements'), 9: f('volumeMounts', 'VolumeMount', R), 10: f('livenessProbe', 'Probe'),
+    11: f('readinessProbe', 'Probe'), 13: f('terminationMessagePath', 'string'), 14: f('imagePullPolicy', 'string'),
+    16: f('stdin', 'bool'), 17: f('stdinOnce', 'bool'), 18: f('tty', 'bool'), 20: f('terminationMessagePolicy', 'string'), 22: f('startupProbe', 'Probe'),
   },
+  VolumeMount: { 1: f('name', 'string'), 2: f('readOnly', 'bool'), 3: f('mountPath', 'string'), 4: f('subPath', 'string'), 5: f('mountPropagation', 'string'), 6: f('subPathExpr', 'string') },
+  Probe: {
+    1: f('handler', 'ProbeHandler', { inline: true }), 2: f('initialDelaySeconds', 'int'), 3: f('timeoutSeconds', 'int'), 4: f('periodSeconds', 'int'),
+    5: f('successThreshold', 'int'), 6: f('failureThreshold', 'int'), 7: f('terminationGracePeriodSeconds', 'int', K),
+  },
+  ProbeHandler: { 1: f('exec', 'ExecAction'), 2: f('httpGet', 'HTTPGetAction'), 3: f('tcpSocket', 'TCPSocketAction') },
+  ExecAction: { 1: f('command', 'string', R) },
+  HTTPGetAction: { 1: f('path', 'string'), 2: f('port', 'intorstring', K), 3: f('host', 'string'), 4: f('scheme', 'string') },
+  TCPSocketAction: { 1: f('port', 'intorstring', K), 2: f('host', 'string') },
   ContainerPort: { 1: f('name', 'string'), 2: f('hostPort', 'int'), 3: f('containerPort', 'int'), 4: f('protocol', 'string'), 5: f('hostIP', 'string') },
   EnvVar: { 1: f('name', 'string'), 2: f('value', 'string') },
   ResourceRequirements: { 1: f('limits', 'map:quantity'), 2: f('requests', 'map:quantity') },
   Service: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'ServiceSpec'), 3: f('status', 'Empty') },
-  ServiceSpec: { 1: f('ports', 'ServicePort', { repeated: true }), 2: f('selector', 'map:string'), 3: f('clusterIP', 'string'), 4: f('type', 'string') },
-  ServicePort: { 1: f('name', 'string'), 2: f('protocol', 'string'), 3: f('port', 'int'), 4: f('targetPort', 'intorstring'), 5: f('nodePort', 'int') },
+  ServiceSpec: {
+    1: f('ports', 'ServicePort', R), 2: f('selector', 'map:string'), 3: f('clusterIP', 'string'), 4: f('type', 'string'), 5: f('externalIPs', 'string', R),
+    7: f('sessionAffinity', 'string'), 8: f('loadBalancerIP', 'string'), 9: f('loadBalancerSourceRanges', 'string', R), 10: f('externalName', 'string'),
+    11: f('externalTrafficPolicy', 'string'), 12: f('healthCheckNodePort', 'int'), 13: f('publishNotReadyAddresses', 'bool'), 17: f('ipFamilyPolicy', 'string'),
+    18: f('clusterIPs', 'string', R), 19: f('ipFamilies', 'string', R), 20: f('allocateLoadBalancerNodePorts', 'bool', K), 21: f('loadBalancerClass', 'string'),
+    22: f('internalTrafficPolicy', 'string'),
+  },
+  ServicePort: { 1: f('name', 'string'), 2: f('protocol', 'string'), 3: f('port', 'int'), 4: f('targetPort', 'intorstring'), 5: f('nodePort', 'int'), 6: f('appProtocol', 'string') },
+  // core/v1 ResourceQuota (kubectl create quota).
+  ResourceQuota: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'ResourceQuotaSpec'), 3: f('status', 'Empty') },
+  ResourceQuotaSpec: { 1: f('hard', 'map:quantity'), 2: f('scopes', 'string', R), 3: f('scopeSelector', 'ScopeSelector') },
+  ScopeSelector: { 1: f('matchExpressions', 'ScopedResourceSelectorRequirement', R) },
+  ScopedResourceSelectorRequirement: { 1: f('scopeName', 'string'), 2: f('operator', 'string'), 3: f('values', 'string', R) },
+  // batch/v1 (kubectl create job / cronjob / job --from=cronjob).
+  Job: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'JobSpec'), 3: f('status', 'Empty') },
+  JobSpec: {
+    1: f('parallelism', 'int', K), 2: f('completions', 'int', K), 3: f('activeDeadlineSeconds', 'int', K), 4: f('selector', 'LabelSelector'),
+    5: f('manualSelector', 'bool', K), 6: f('template', 'PodTemplateSpec'), 7: f('backoffLimit', 'int', K), 8: f('ttlSecondsAfterFinished', 'int', K),
+    9: f('completionMode', 'string'), 10: f('suspend', 'bool', K), 12: f('backoffLimitPerIndex', 'int', K), 13: f('maxFailedIndexes', 'int', K),
+    14: f('podReplacementPolicy', 'string'), 16: f('managedBy', 'string'),
+  },
+  CronJob: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'CronJobSpec'), 3: f('status', 'Empty') },
+  CronJobSpec: {
+    1: f('schedule', 'string'), 2: f('startingDeadlineSeconds', 'int', K), 3: f('concurrencyPolicy', 'string'), 4: f('suspend', 'bool', K),
+    5: f('jobTemplate', 'JobTemplateSpec'), 6: f('successfulJobsHistoryLimit', 'int', K), 7: f('failedJobsHistoryLimit', 'int', K), 8: f('timeZone', 'string'),
+  },
+  JobTemplateSpec: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'JobSpec') },
+  // rbac.authorization.k8s.io/v1 (kubectl create role / clusterrole / rolebinding / clusterrolebinding).
+  Role: { 1: f('metadata', 'ObjectMeta'), 2: f('rules', 'PolicyRule', R) },
+  ClusterRole: { 1: f('metadata', 'ObjectMeta'), 2: f('rules', 'PolicyRule', R), 3: f('aggregationRule', 'AggregationRule') },
+  AggregationRule: { 1: f('clusterRoleSelectors', 'LabelSelector', R) },
+  PolicyRule: { 1: f('verbs', 'string', R), 2: f('apiGroups', 'string', R), 3: f('resources', 'string', R), 4: f('resourceNames', 'string', R), 5: f('nonResourceURLs', 'string', R) },
+  RoleBinding: { 1: f('metadata', 'ObjectMeta'), 2: f('subjects', 'Subject', R), 3: f('roleRef', 'RoleRef') },
+  Subject: { 1: f('kind', 'string'), 2: f('apiGroup', 'string'), 3: f('name', 'string'), 4: f('namespace', 'string') },
+  // RoleRef's fields have no omitempty upstream.
+  RoleRef: { 1: f('apiGroup', 'string', K), 2: f('kind', 'string', K), 3: f('name', 'string', K) },
+  // scheduling.k8s.io/v1 PriorityClass (kubectl create priorityclass); value has no omitempty.
+  PriorityClass: { 1: f('metadata', 'ObjectMeta'), 2: f('value', 'int', K), 3: f('globalDefault', 'bool'), 4: f('description', 'string'), 5: f('preemptionPolicy', 'string') },
+  // policy/v1 PodDisruptionBudget (kubectl create poddisruptionbudget).
+  PodDisruptionBudget: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'PodDisruptionBudgetSpec'), 3: f('status', 'PodDisruptionBudgetStatus') },
+  PodDisruptionBudgetSpec: { 1: f('minAvailable', 'intorstring', K), 2: f('selector', 'LabelSelector'), 3: f('maxUnavailable', 'intorstring', K), 4: f('unhealthyPodEvictionPolicy', 'string') },
+  PodDisruptionBudgetStatus: {
+    1: f('observedGeneration', 'int'), 3: f('disruptionsAllowed', 'int', K), 4: f('currentHealthy', 'int', K), 5: f('desiredHealthy', 'int', K), 6: f('expectedPods', 'int', K),
+  },
+  // networking.k8s.io/v1 Ingress (kubectl create ingress).
+  Ingress: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'IngressSpec'), 3: f('status', 'Empty') },
+  IngressSpec: { 1: f('defaultBackend', 'IngressBackend'), 2: f('tls', 'IngressTLS', R), 3: f('rules', 'IngressRule', R), 4: f('ingressClassName', 'string') },
+  IngressBackend: { 3: f('resource', 'TypedLocalObjectReference'), 4: f('service', 'IngressServiceBackend') },
+  TypedLocalObjectReference: { 1: f('apiGroup', 'string'), 2: f('kind', 'string', K), 3: f('name', 'string', K) },
+  IngressServiceBackend: { 1: f('name', 'string'), 2: f('port', 'ServiceBackendPort') },
+  ServiceBackendPort: { 1: f('name', 'string'), 2: f('number', 'int') },
+  IngressTLS: { 1: f('hosts', 'string', R), 2: f('secretName', 'string') },
+  IngressRule: { 1: f('host', 'string'), 2: f('ingressRuleValue', 'IngressRuleValue', { inline: true }) },
+  IngressRuleValue: { 1: f('http', 'HTTPIngressRuleValue') },
+  HTTPIngressRuleValue: { 1: f('paths', 'HTTPIngressPath', R) },
+  HTTPIngressPath: { 1: f('path', 'string'), 2: f('backend', 'IngressBackend'), 3: f('pathType', 'string') },
   Empty: {},
 };
 
@@ -83,6 +172,16 @@ const TOP_LEVEL: Record<string, string> = {
   'v1/ServiceAccount': 'ServiceAccount',
   'v1/Service': 'Service',
   'apps/v1/Deployment': 'Deployment',
+  'v1/ResourceQuota': 'ResourceQuota',
+  'batch/v1/Job': 'Job',
+  'batch/v1/CronJob': 'CronJob',
+  'rbac.authorization.k8s.io/v1/Role': 'Role',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'RoleBinding',
+  'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass',
+  'policy/v1/PodDisruptionBudget': 'PodDisruptionBudget',
+  'networking.k8s.io/v1/Ingress': 'Ingress',
 };
 
 class Reader {
@@ -203,6 +302,18 @@ function decodeMessage(schemaName: string, buf: Uint8Array): Record<string, unkn
       }
       const map = (out[def.name] ??= {}) as Record<string, unknown>;
       map[k] = v;
+      continue;
+    }
+    if (def.inline) {
+      if (wire !== 2) throw newBadRequest('malformed protobuf body: embedded message with wrong wire type');
+      Object.assign(out, decodeMessage(def.type, r.bytes()));
+      continue;
+    }
+    if (def.repeated && def.type === 'int' && wire === 2) {
+      // packed repeated varints
+      const packed = new Reader(r.bytes());
+      const list = (out[def.name] ??= []) as unknown[];
+      while (!packed.done()) list.push(Number(BigInt.asIntN(64, packed.varint())));
       continue;
     }
     if (def.repeated && def.type === 'string' && wire !== 2) throw newBadRequest('malformed protobuf body');
