@@ -25,9 +25,17 @@ import { DefaultStorageClass, storageClassLister } from './admission/default-sto
 import { StorageObjectInUseProtection } from './admission/storage-object-in-use-protection.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
 import { ServiceAccountAdmission } from './admission/service-account.ts';
+import { LimitRanger, limitRangeLister } from './admission/limit-ranger.ts';
+import { ResourceQuotaAdmission, quotaAccessor } from './admission/resource-quota.ts';
 import { Pipeline, PATCH_TYPES, parseBody, type WriteParams } from './pipeline.ts';
 import { isPublicPath, type Authenticator, type UserInfo } from './auth/token.ts';
-import { forbiddenError, type Authorizer } from './auth/authorizer.ts';
+import { forbiddenError, type AuthorizationAttributes, type Authorizer } from './auth/authorizer.ts';
+import { impersonate } from './auth/impersonation.ts';
+import { newClusterAuthorizer, type RBACAuthorizer } from './auth/rbac/authorizer.ts';
+import { pipelineRBACLister } from './auth/rbac/resolver.ts';
+import { ensureBootstrapPolicy } from './auth/rbac/bootstrap-policy.ts';
+import { evaluateReview, isReviewResource } from './auth/rbac/reviews.ts';
+import { decodeReviewProtobuf } from './auth/rbac/review-protobuf.ts';
 import { newRequestInfo, type RequestInfo } from './handlers/request-info.ts';
 import { mediaType, negotiate, wantsAggregatedDiscovery, type Representation } from './handlers/negotiation.ts';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './handlers/discovery.ts';
@@ -70,6 +78,12 @@ export interface APIServerOptions {
   machinery?: MachineryDeps;
   /** Authorizes every resource request (403 when denied); default: allow all authenticated users. */
   authorizer?: Authorizer;
+  /**
+   * `--authorization-mode`: 'RBAC' builds the system:masters + RBAC authorizer over this server's
+   * RBAC objects (ignoring `authorizer`) and reconciles the bootstrap policy before serving
+   * (upstream's rbac/bootstrap-roles post-start hook). Default 'AlwaysAllow' (or `authorizer`).
+   */
+  authorizationMode?: 'RBAC' | 'AlwaysAllow';
   /** Extra admission plugins, run after NamespaceLifecycle. */
   admission?: AdmissionPlugin[];
   /** Request body limit in bytes (default 3 MiB). */
@@ -91,8 +105,12 @@ export interface ListenOptions {
   host?: string;
   /** 0 = random free port. */
   port?: number;
-  /** PEM cert/key; without them the server speaks plain HTTP (loopback use only). */
-  tls?: { cert: string; key: string };
+  /**
+   * PEM cert/key; without them the server speaks plain HTTP (loopback use only). `clientCA`
+   * (PEM): request client certificates and accept those it signed (x509 authentication; bearer
+   * tokens keep working, connections without a certificate are not rejected).
+   */
+  tls?: { cert: string; key: string; clientCA?: string };
 }
 
 const DEFAULT_VERSION: VersionInfo = {
@@ -132,6 +150,8 @@ export class APIServer {
   readonly version: VersionInfo;
   private readonly authenticator?: Authenticator;
   private readonly authorizer?: Authorizer;
+  /** The RBAC authorizer when authorizationMode is 'RBAC' (its rule resolver answers SelfSubjectRulesReviews). */
+  readonly rbac?: RBACAuthorizer;
   private readonly maxBodyBytes: number;
   private readonly bookmarkIntervalMs: number;
   private readonly wss = newExecWebSocketServer();
@@ -152,13 +172,22 @@ export class APIServer {
     chain.add(new DefaultStorageClass(storageClassLister(this.pipeline)));
     chain.add(new StorageObjectInUseProtection());
     chain.add(new DefaultTolerationSeconds());
+    chain.add(new LimitRanger(limitRangeLister(this.pipeline)));
+    chain.add(new ResourceQuotaAdmission(quotaAccessor(this.pipeline)));
     for (const p of opts.admission ?? []) chain.add(p);
     const servicesInfo = this.pipeline.find('', 'v1', 'services');
     if (servicesInfo) {
       this.serviceAllocators = new ServiceAllocators(opts.backend, { serviceCIDR: opts.serviceCIDR, nodePortRange: opts.serviceNodePortRange });
       this.pipeline.store(servicesInfo).hooks = this.serviceAllocators.hooks;
     }
-    this.ready = this.pipeline.start();
+    if (opts.authorizationMode === 'RBAC') {
+      const union = newClusterAuthorizer(pipelineRBACLister(this.pipeline));
+      this.authorizer = union;
+      this.rbac = union.rbac;
+      this.ready = this.pipeline.start().then(() => ensureBootstrapPolicy(this.inProcessClient()));
+    } else {
+      this.ready = this.pipeline.start();
+    }
     this.ready.catch((err) => console.error('apiserver: watch cache failed to start:', err));
     if (this.serviceAllocators && servicesInfo) {
       const allocators = this.serviceAllocators;
@@ -206,7 +235,8 @@ export class APIServer {
    */
   async listen(opts: ListenOptions = {}): Promise<{ url: string; port: number; server: HttpServer }> {
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
-    const server: HttpServer = opts.tls ? (createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) as unknown as HttpServer) : createHttpServer(handler);
+    const tlsOpts = opts.tls?.clientCA ? { requestCert: true, rejectUnauthorized: false, ca: opts.tls.clientCA } : {};
+    const server: HttpServer = opts.tls ? (createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ...tlsOpts }, handler) as unknown as HttpServer) : createHttpServer(handler);
     server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket as Duplex, head));
     server.on('clientError', (_err, socket) => {
       try {
@@ -272,9 +302,11 @@ export class APIServer {
     }
     const pathname = url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
-    const user = this.authenticate(req, pathname);
+    const user = await impersonate(req, this.authenticate(req, pathname), this.authorizer);
     const q = url.searchParams;
     const accept = req.headers.accept;
+    const info = newRequestInfo(method, pathname, q);
+    if (!info.isResourceRequest) await this.authorizeNonResource(user, info.verb, pathname);
 
     // Non-resource endpoints.
     if (pathname === '/version' || pathname === '/version/') return writeJSON(res, 200, this.version);
@@ -304,7 +336,6 @@ export class APIServer {
       return writeJSON(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/openapi/v3', '/version'] });
     }
 
-    const info = newRequestInfo(method, pathname, q);
     if (!info.isResourceRequest) {
       if (info.apiPrefix && method === 'GET') {
         if (info.apiPrefix === 'apis' && info.apiGroup && !info.apiVersion) {
@@ -323,7 +354,27 @@ export class APIServer {
     if (!ri || (info.apiPrefix === 'api' && info.apiGroup)) throw notFoundPath();
     if (!ri.namespaced && info.namespace) throw notFoundPath();
     await this.authorize(user, info, ri);
+    if (isReviewResource(ri)) return this.serveReview(req, res, info, ri, user);
     return this.serveResource(req, res, info, ri, q, user);
+  }
+
+  /** Authorizes a non-resource request (`/api`, `/version`, …): verb = lower-case method, path as requested. */
+  private async authorizeNonResource(user: UserInfo, verb: string, path: string): Promise<void> {
+    if (!this.authorizer) return;
+    const attrs: AuthorizationAttributes = { user, verb, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '', isResourceRequest: false, path };
+    const d = await this.authorizer.authorize(attrs);
+    if (!d.allowed) throw forbiddenError(attrs, d.reason);
+  }
+
+  /** POST of a review kind (SelfSubjectAccessReview, …): evaluated, not stored; 201 with status. */
+  private async serveReview(req: IncomingMessage, res: ServerResponse, info: RequestInfo, ri: ResourceInfo, user: UserInfo): Promise<void> {
+    if (info.verb !== 'create' || info.name) throw methodNotAllowed(req.method ?? '');
+    let body: unknown;
+    if (mediaType(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE) body = decodeReviewProtobuf(await readBody(req, this.maxBodyBytes));
+    else body = (await this.readJSONBody(req)).body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw newBadRequest('the request body must be an object');
+    const obj = await evaluateReview(ri, body as Record<string, any>, { user, authorizer: this.authorizer, resolver: this.rbac?.resolver, namespace: info.namespace });
+    return writeJSON(res, 201, obj);
   }
 
   private async authorize(user: UserInfo, info: RequestInfo, ri: ResourceInfo): Promise<void> {
@@ -509,7 +560,7 @@ export class APIServer {
   private async handleUpgradeAsync(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const user = this.authenticate(req, url.pathname);
+    const user = await impersonate(req, this.authenticate(req, url.pathname), this.authorizer);
     const info = newRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     const ri = info.isResourceRequest ? this.pipeline.find(info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion, info.resource) : undefined;
     if (!ri || ri.group !== '' || ri.resource !== 'pods' || !info.namespace || !info.name) throw notFoundPath();

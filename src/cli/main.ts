@@ -9,6 +9,7 @@ import { runServer } from '../server/server.ts';
 import { defaultDataDir } from '../server/paths.ts';
 import { imagesCommand } from './images.ts';
 import { agentCommand } from './agent.ts';
+import { kubeconfigCommand } from './kubeconfig.ts';
 import { parseGoDuration } from '../api/batch/v1/cronjob/schedule.ts';
 
 const program = new Command();
@@ -89,5 +90,6 @@ program
 
 program.addCommand(imagesCommand());
 program.addCommand(agentCommand());
+program.addCommand(kubeconfigCommand());
 
 await program.parseAsync(process.argv);

@@ -18,6 +18,7 @@ import { startCompactor } from '../storage/compactor.ts';
 import { APIServer } from '../apiserver/server.ts';
 import { KubeletConnections } from '../apiserver/kubelet-client.ts';
 import { TokenAuthenticator } from '../apiserver/auth/token.ts';
+import { UnionAuthenticator, X509Authenticator } from '../apiserver/auth/x509.ts';
 import { ensureAdminToken, ensurePKI, writeKubeconfig } from '../apiserver/pki.ts';
 import { realMachinery } from '../apiserver/machinery-real.ts';
 import { RESOURCES } from '../api/resource-table.ts';
@@ -116,11 +117,12 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     // 2. apiserver
     const pki = ensurePKI(paths.server, opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '127.0.0.1' ? [opts.bindAddress] : []);
     const token = ensureAdminToken(paths.server);
-    const authenticator = new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters', 'system:authenticated'] });
+    // Client certificates signed by the cluster CA (`skiff kubeconfig --user`), then the admin token (system:masters).
+    const authenticator = new UnionAuthenticator([new X509Authenticator(), new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] })]);
     const kubelets = new KubeletConnections();
-    const api = new APIServer({ backend, kubelets, authenticator, resources: RESOURCES, machinery: realMachinery(), serviceCIDR: opts.serviceCIDR });
+    const api = new APIServer({ backend, kubelets, authenticator, authorizationMode: 'RBAC', resources: RESOURCES, machinery: realMachinery(), serviceCIDR: opts.serviceCIDR });
     await api.waitReady();
-    const { url } = await api.listen({ host: opts.bindAddress, port: opts.httpsListenPort, tls: { cert: pki.certPem, key: pki.keyPem } });
+    const { url } = await api.listen({ host: opts.bindAddress, port: opts.httpsListenPort, tls: { cert: pki.certPem, key: pki.keyPem, clientCA: pki.caPem } });
     stops.push(() => api.stop());
     const serverURL = opts.bindAddress === '0.0.0.0' ? url.replace('0.0.0.0', '127.0.0.1') : url;
     writeKubeconfig(paths.kubeconfig, { server: serverURL, caPem: pki.caPem, token });

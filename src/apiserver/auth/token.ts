@@ -13,6 +13,8 @@ export interface UserInfo {
   name: string;
   uid?: string;
   groups: string[];
+  /** `user.Info.GetExtra()` (keys lower case), e.g. from impersonation headers. */
+  extra?: Record<string, string[]>;
 }
 
 /** Authenticates a request; undefined = no/invalid credentials. */
