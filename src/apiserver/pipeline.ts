@@ -187,7 +187,7 @@ export class Pipeline {
   }
 
   /**
-   * fieldValidation=Strict → 400 on unknown/duplicate fields; Warn → warnings; Ignore → nothing
+   * fieldValidation=Strict → 400 on unknown/duplicate fields; Warn → warnings (unknown fields dropped); Ignore → nothing
    * (handlers/field-validation.ts). Create/update errors carry upstream's decoder prefix; patches do not.
    */
   fieldValidation(ri: ResourceInfo, kind: string, obj: unknown, params: WriteParams, patch = false): string[] {
@@ -197,7 +197,8 @@ export class Pipeline {
       throw newBadRequest(`fieldValidation parameter unsupported: ${mode}`);
     }
     const gvk = groupVersionKindFor(ri, kind);
-    const errs = fieldValidationErrors(gvk, obj, { patch });
+    // Warn drops the unknown fields, as upstream's decoding into typed objects does.
+    const errs = fieldValidationErrors(gvk, obj, { patch, prune: mode === 'Warn' });
     if (!errs.length) return [];
     if (mode === 'Strict') {
       const prefix = patch ? '' : `${kind} in version "${gvk.version}" cannot be handled as a ${kind}: `;

@@ -110,6 +110,11 @@ describe('kubectl explain and strict field validation from generated OpenAPI', (
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /Warning: unknown field "spec\.template\.spec\.containers\[0\]\.imagee"/);
     assert.match(r.stdout, /deployment\.apps\/web created/);
+    const g = await kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0]}']);
+    assert.equal(g.code, 0, g.stderr);
+    const c = JSON.parse(g.stdout);
+    assert.equal(c.image, 'nginx:1');
+    assert.equal(c.imagee, undefined, 'the unknown field is dropped, as upstream decoding does');
   });
 
   test('apply of an existing object with a typo fails on the patch', async () => {

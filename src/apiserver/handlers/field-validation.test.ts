@@ -129,6 +129,12 @@ describe('fieldValidationErrors', () => {
     ]);
   });
 
+  test('prune removes exactly the unknown fields', () => {
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', lables: { a: 'b' } }, spec: { replica: 1, replicas: 2, template: { spec: { containers: [{ name: 'a', imagee: 'x' }] } } } };
+    assert.equal(fieldValidationErrors(DEPLOYMENT, d, { prune: true }).length, 3);
+    assert.deepEqual(d, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 2, template: { spec: { containers: [{ name: 'a' }] } } } });
+  });
+
   test('strategic-merge directives are not unknown fields in patches', () => {
     const p = { spec: { template: { spec: { $setElementOrder: 1, '$setElementOrder/containers': [{ name: 'a' }], containers: [{ name: 'a', $patch: 'delete' }] } } } };
     assert.deepEqual(fieldValidationErrors(DEPLOYMENT, p, { patch: true }), []);

@@ -84,6 +84,8 @@ interface WalkState {
   messages: string[];
   /** path of an object → its keys given more than once */
   dups: Map<string, Set<string>> | undefined;
+  /** when set, unknown fields found are collected here for removal (object, key) */
+  prune?: [Record<string, unknown>, string][];
 }
 
 function walk(v: unknown, node: Node, path: string, st: WalkState): void {
@@ -112,6 +114,7 @@ function walk(v: unknown, node: Node, path: string, st: WalkState): void {
         if (!child) {
           st.unknown.push(p);
           st.messages.push(`unknown field "${p}"`);
+          st.prune?.push([v, k]);
           continue;
         }
         if (d?.has(k) && !st.patch) st.messages.push(`duplicate field "${p}"`);
@@ -220,9 +223,10 @@ export function groupVersionKindFor(ri: ResourceInfo, kind: string): GroupVersio
  * Strict-decoding problems of a decoded body of `gvk`, as upstream's messages (`unknown field "spec.replica"`,
  * `duplicate field "metadata.name"`), in upstream's order (see the file comment). `opts.patch` selects the
  * patch rules (SMP `$` directives skipped; duplicates first, then sorted unknown fields). Kinds without a
- * generated schema are only checked for duplicates. Never throws.
+ * generated schema are only checked for duplicates. `opts.prune` also deletes the unknown fields from `obj` (in place),
+ * as upstream's decoding into typed objects drops them (used for fieldValidation=Warn). Never throws.
  */
-export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts: { patch?: boolean } = {}): string[] {
+export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts: { patch?: boolean; prune?: boolean } = {}): string[] {
   const name = definitionNameForGVK(gvk.group, gvk.version, gvk.kind);
   const raw = typeof obj === 'object' && obj !== null ? rawBodies.get(obj) : undefined;
   const dupList = raw !== undefined ? findDuplicateFields(raw) : [];
@@ -235,8 +239,9 @@ export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts:
       s.add(d.key);
     }
   }
-  const st: WalkState = { patch: !!opts.patch, unknown: [], messages: [], dups };
+  const st: WalkState = { patch: !!opts.patch, unknown: [], messages: [], dups, prune: opts.prune ? [] : undefined };
   if (name) walk(obj, definitionNode(name), '', st);
+  for (const [o, k] of st.prune ?? []) delete o[k];
   if (opts.patch) {
     const unknown = [...st.unknown].sort();
     return [...dupList.map((d) => `duplicate field "${join(d.path, d.key)}"`), ...unknown.map((p) => `unknown field "${p}"`)];
