@@ -25,6 +25,7 @@ import { JobController } from './job/job-controller.ts';
 import { CronJobController } from './cronjob/cronjob-controller.ts';
 import { DaemonSetsController } from './daemonset/daemonset-controller.ts';
 import { StatefulSetController } from './statefulset/stateful-set.ts';
+import { ResourceQuotaController } from './resourcequota/resource-quota-controller.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -45,7 +46,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob' | 'resourcequota';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -68,6 +69,8 @@ export interface ControllerManagerOptions {
   localPathProvisioner?: LocalPathOptions;
   /** Node lifecycle timing (grace period, monitor period); tests shorten it. */
   nodeLifecycle?: NodeLifecycleOptions;
+  /** Full resync period of the resourcequota controller (ms; default 300 000, upstream's --resource-quota-sync-period). */
+  resourceQuotaSyncPeriodMs?: number;
 }
 
 /**
@@ -77,7 +80,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob', 'resourcequota']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -141,6 +144,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('cronjob')) {
     const c = new CronJobController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'cronjob-controller', logger: log }), logger: log });
     runs.push({ name: 'cronjob', run: () => c.run(workers, signal) });
+  }
+  if (enabled.has('resourcequota')) {
+    const c = new ResourceQuotaController({ client, factory, logger: log, resyncPeriodMs: opts.resourceQuotaSyncPeriodMs });
+    runs.push({ name: 'resourcequota', run: () => c.run(Math.min(workers, 2), signal) });
   }
   if (enabled.has('serviceaccount')) {
     const c = new ServiceAccountsController({ client, factory, logger: log });
