@@ -341,6 +341,8 @@ export class Pipeline {
           }
           if (!cur) throw newNotFound({ group: ri.group, resource: ri.resource }, name);
           const out = this.applyPatch(ri, cur, patchType, patch);
+          // json-patch: field validation of the patched object (upstream patch.go jsonPatcher).
+          if (patchType === 'application/json-patch+json') warnings = this.fieldValidation(ri, ri.kind, out, params, true);
           ri.strategy.defaults(out);
           updateManagedFields(fmScope(ri, sub), cur, out, manager);
           return out;

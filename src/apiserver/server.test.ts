@@ -292,6 +292,20 @@ describeEachBackend('APIServer over HTTP', (store) => {
     assert.equal(r.json.message, 'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"');
   });
 
+  test('json-patch: unknown fields of the patched object, strict error and warn warnings', async () => {
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'jp' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } };
+    assert.equal((await req('POST', '/apis/apps/v1/namespaces/default/deployments', d)).status, 201);
+    const ops = [{ op: 'add', path: '/spec/unknown1', value: 'v' }, { op: 'add', path: '/spec/template/spec/containers/0/unknownNested', value: 'v' }];
+    const ct = { 'content-type': 'application/json-patch+json' };
+    const s = await req('PATCH', '/apis/apps/v1/namespaces/default/deployments/jp?fieldValidation=Strict', ops, ct);
+    assert.equal(s.status, 400);
+    assert.equal(s.json.message, 'strict decoding error: unknown field "spec.template.spec.containers[0].unknownNested", unknown field "spec.unknown1"');
+    const w = await fetch(`${base}/apis/apps/v1/namespaces/default/deployments/jp?fieldValidation=Warn`, { method: 'PATCH', headers: { authorization: `Bearer ${TOKEN}`, ...ct }, body: JSON.stringify(ops) });
+    assert.equal(w.status, 200);
+    assert.equal(w.headers.get('warning'), '299 - "unknown field \\"spec.template.spec.containers[0].unknownNested\\"", 299 - "unknown field \\"spec.unknown1\\""');
+    assert.equal(((await w.json()) as any).spec.unknown1, undefined);
+  });
+
   test('apply-patch creates (201) then updates (200)', async () => {
     const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied' }, data: { k: 'v1' } });
     const c = await req('PATCH', '/api/v1/namespaces/default/configmaps/applied?fieldManager=kubectl&force=false', body, { 'content-type': 'application/apply-patch+yaml' });
