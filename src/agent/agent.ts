@@ -245,6 +245,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         // The proxy always removes its chains, jump rules and route (even without cleanup).
         await proxier?.stop();
         if (stopOpts?.cleanup && runtime instanceof RuncRuntime) await runtime.cleanupAll();
+        // Volume mounts (Memory emptyDir / secret tmpfs, read-only claim binds) live under the kubelet's pod dirs.
+        if (stopOpts?.cleanup && runtime instanceof RuncRuntime) await kubelet.unmountAllVolumes();
       })();
       return stopped;
     },

@@ -199,6 +199,11 @@ export class Kubelet {
     await this.flushEvents?.();
   }
 
+  /** Unmounts every volume mount of every pod (node clean-up after {@link start} returned); files stay. */
+  async unmountAllVolumes(): Promise<void> {
+    await this.volumes.unmountAll();
+  }
+
   /** The streaming endpoints (logs, exec, port-forward) of this kubelet. */
   connection(): KubeletConnection {
     return new KubeletServer({

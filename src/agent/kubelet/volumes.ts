@@ -17,6 +17,7 @@
  *   mounts pin the old file (no updates), as upstream; immutable objects are projected once.
  *   A missing object fails the mount (`MountVolume.SetUp failed for volume "x" : configmap "y" not found`)
  *   unless `optional`.
+ * - secret, downwardAPI and projected volumes are tmpfs-backed (upstream wraps a Memory emptyDir).
  * - downwardAPI: metadata.name/namespace/uid/labels/annotations files.
  * - projected: the union of configMap, secret, downwardAPI and serviceAccountToken sources. Missing
  *   sources are skipped; the token is a placeholder until a TokenRequest API exists.
@@ -119,17 +120,20 @@ export class VolumeManager {
       if (this.immutableDone.has(key)) return dir;
       const s = await this.getOptional<Secret>(GVR.secrets, ns, v.secret.secretName ?? '');
       if (!s && !v.secret.optional) throw fail(`secret "${v.secret.secretName}" not found`);
+      await this.ensureMemoryBacked(pod, dir, fail);
       await writeProjection(dir, [{ data: secretData(s), items: v.secret.items, mode: v.secret.defaultMode ?? 0o644, name: v.secret.secretName ?? '', kind: 'secret', optional: v.secret.optional }], fail);
       if (s?.immutable) this.immutableDone.add(key);
       return dir;
     }
     if (v.downwardAPI) {
       const dir = path.join(base, 'kubernetes.io~downward-api', v.name);
+      await this.ensureMemoryBacked(pod, dir, fail);
       await writeProjection(dir, [{ data: downwardData(pod, v.downwardAPI.items ?? []), mode: v.downwardAPI.defaultMode ?? 0o644, name: '', kind: 'downward' }], fail);
       return dir;
     }
     if (v.projected) {
       const dir = path.join(base, 'kubernetes.io~projected', v.name);
+      await this.ensureMemoryBacked(pod, dir, fail);
       const mode = v.projected.defaultMode ?? 0o644;
       const parts: Projection[] = [];
       for (const src of v.projected.sources ?? []) {
@@ -150,6 +154,20 @@ export class VolumeManager {
     }
     if (v.persistentVolumeClaim) return setUpPersistentVolumeClaim(this.client, pod, v, base, this.allowMounts, (m) => new VolumeError(m));
     throw fail('unsupported volume type');
+  }
+
+  /**
+   * Secret, downwardAPI and projected volumes sit on a tmpfs, as upstream's plugins wrap a
+   * `medium: Memory` emptyDir (so secrets never reach the disk); sized as such an emptyDir without
+   * sizeLimit. Skipped when mounts are not allowed.
+   */
+  private async ensureMemoryBacked(pod: Pod, dir: string, fail: (why: string) => Error): Promise<void> {
+    if (!this.allowMounts) return;
+    await mkdir(dir, { recursive: true });
+    if (await isMountPoint(dir)) return;
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${emptyDirMemorySize(pod, undefined, this.nodeAllocatableMemory())}`, 'tmpfs', dir]).catch((e: Error) => {
+      throw fail(`mount tmpfs: ${e.message}`);
+    });
   }
 
   private async getOptional<T>(gvr: GroupVersionResource, ns: string, name: string): Promise<T | undefined> {
@@ -183,6 +201,16 @@ export class VolumeManager {
       const dir = path.join(base, v.name);
       if (await isMountPoint(dir)) await run('umount', ['-l', dir]).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Unmounts every mount under `<rootDir>/pods` (tmpfs of Memory emptyDirs and secrets, read-only
+   * claim binds), deepest first, keeping the files. For a full node clean-up (`--cleanup-on-exit`).
+   */
+  async unmountAll(): Promise<void> {
+    for (const m of (await mountsUnder(path.join(this.rootDir, 'pods'))).sort((a, b) => b.length - a.length)) {
+      await run('umount', ['-l', m]).catch(() => undefined);
     }
   }
 
