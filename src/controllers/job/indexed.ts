@@ -132,3 +132,40 @@ export function calculateSucceededIndexes(completedIndexes: string | undefined, 
   }
   return { prev, all: [...all].sort((a, b) => a - b) };
 }
+
+/** Failures of the pod's index so far, carried from pod to pod (batch.JobIndexFailureCountAnnotation). */
+export const JobIndexFailureCountAnnotation = 'batch.kubernetes.io/job-index-failure-count';
+/** Failures of the index ignored by a podFailurePolicy Ignore rule (batch.JobIndexIgnoredFailureCountAnnotation). */
+export const JobIndexIgnoredFailureCountAnnotation = 'batch.kubernetes.io/job-index-ignored-failure-count';
+
+/** An annotation as a non-negative int32, else 0 (parseInt32). */
+function annotationInt32(pod: Pod, key: string): number {
+  const v = pod.metadata?.annotations?.[key];
+  if (v === undefined || !/^\d+$/.test(v)) return 0;
+  const n = Number(v);
+  return n > 2147483647 ? 0 : n;
+}
+
+/** The pod's {@link JobIndexFailureCountAnnotation} (0 when absent or invalid). */
+export function getIndexFailureCount(pod: Pod): number {
+  return annotationInt32(pod, JobIndexFailureCountAnnotation);
+}
+
+/** Counted + ignored failures of the pod's index (getIndexAbsoluteFailureCount). */
+export function getIndexAbsoluteFailureCount(pod: Pod): number {
+  return annotationInt32(pod, JobIndexFailureCountAnnotation) + annotationInt32(pod, JobIndexIgnoredFailureCountAnnotation);
+}
+
+/**
+ * The failure-count annotations of the pod replacing `podBeingReplaced` (getNewIndexFailureCounts):
+ * its counts plus one — in the ignored count when `ignored` (its failure matched an Ignore rule).
+ * Without a pod being replaced, `{failureCount: 0, ignoredFailureCount: 0}`.
+ */
+export function getNewIndexFailureCounts(podBeingReplaced: Pod | undefined, ignored: boolean): { failureCount: number; ignoredFailureCount: number } {
+  if (!podBeingReplaced) return { failureCount: 0, ignoredFailureCount: 0 };
+  let failureCount = getIndexFailureCount(podBeingReplaced);
+  let ignoredFailureCount = annotationInt32(podBeingReplaced, JobIndexIgnoredFailureCountAnnotation);
+  if (ignored) ignoredFailureCount++;
+  else failureCount++;
+  return { failureCount, ignoredFailureCount };
+}

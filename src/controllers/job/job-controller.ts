@@ -27,8 +27,11 @@
  * finalizers carry the state. Pods whose Job is gone or finished, and orphans, have their
  * finalizer removed by a second queue (syncOrphanPod).
  *
- * Departures: no backoffLimitPerIndex / failedIndexes / successPolicy / managedBy; the pod-failure
- * back-off is computed from the finished pods present (upstream keeps an in-memory record);
+ * Indexed Jobs with backoffLimitPerIndex (per-index.ts) also get `status.failedIndexes`, the
+ * MaxFailedIndexesExceeded / FailedIndexes criteria and per-index back-off and failure counts.
+ *
+ * Departures: no successPolicy / managedBy; the pod-failure back-off is computed from the finished
+ * pods present (upstream keeps an in-memory record);
  * pod events enqueue at once (upstream batches them for 1 s); ttlSecondsAfterFinished is handled
  * here (upstream: the ttlafterfinished controller).
  */
@@ -59,13 +62,25 @@ import {
   wantActivePods,
 } from './backoff.ts';
 import { JobReasonPodFailurePolicy, matchPodFailurePolicy } from './pod-failure-policy.ts';
-import { calculateSucceededIndexes, firstPendingIndexes, formatIndexes, getCompletionIndex, indexedPodsToRemove, templateForIndex } from './indexed.ts';
+import {
+  calculateSucceededIndexes,
+  firstPendingIndexes,
+  formatIndexes,
+  getCompletionIndex,
+  getNewIndexFailureCounts,
+  indexedPodsToRemove,
+  JobIndexFailureCountAnnotation,
+  JobIndexIgnoredFailureCountAnnotation,
+  templateForIndex,
+} from './indexed.ts';
+import { calculateFailedIndexes, getPodsWithDelayedDeletionPerIndex, getRemainingTimePerIndex, hasBackoffLimitPerIndex } from './per-index.ts';
 import {
   appendJobCompletionFinalizerIfNotFound,
   cleanUncountedPodsWithoutFinalizers,
   hasJobTrackingFinalizer,
   isPodFailed,
   MaxUncountedPods,
+  onlyReplaceFailedPods,
   removeTrackingFinalizerPatch,
   UIDTrackingExpectations,
 } from './tracking.ts';
@@ -82,6 +97,8 @@ export const JobReasons = {
   BackoffLimitExceeded: { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
   DeadlineExceeded: { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' },
   CompletionsReached: { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+  MaxFailedIndexesExceeded: { reason: 'MaxFailedIndexesExceeded', message: 'Job has exceeded the specified maximal number of failed indexes' },
+  FailedIndexes: { reason: 'FailedIndexes', message: 'Job has failed indexes' },
 } as const;
 
 type JobObj = K<Job>;
@@ -163,6 +180,10 @@ interface SyncJobCtx {
   failed: number;
   prevSucceededIndexes: number[];
   succeededIndexes: number[];
+  /** With backoffLimitPerIndex: failed indexes (status.failedIndexes ∪ newly failed), else undefined. */
+  failedIndexes?: number[];
+  /** With backoffLimitPerIndex: the failed pod per index whose finalizer waits for its replacement. */
+  podsWithDelayedDeletionPerIndex: Map<number, PodObj>;
   expectedRmFinalizers: Set<string>;
   uncountedSucceeded: Set<string>;
   uncountedFailed: Set<string>;
@@ -418,6 +439,7 @@ export class JobController extends BaseController {
       failed: 0,
       prevSucceededIndexes: [],
       succeededIndexes: [],
+      podsWithDelayedDeletionPerIndex: new Map(),
       expectedRmFinalizers: this.finalizerExpectations.getExpectedUIDs(key),
       uncountedSucceeded: new Set(status.uncountedTerminatedPods.succeeded ?? []),
       uncountedFailed: new Set(status.uncountedTerminatedPods.failed ?? []),
@@ -481,6 +503,18 @@ export class JobController extends BaseController {
       ctx.prevSucceededIndexes = r.prev;
       ctx.succeededIndexes = r.all;
       ctx.succeeded = r.all.length;
+      if (hasBackoffLimitPerIndex(job)) {
+        ctx.failedIndexes = calculateFailedIndexes(job, pods);
+        if (!ctx.finishedCondition) {
+          if (spec.maxFailedIndexes != null && ctx.failedIndexes.length > spec.maxFailedIndexes) {
+            ctx.finishedCondition = newCondition('FailureTarget', 'True', JobReasons.MaxFailedIndexesExceeded.reason, JobReasons.MaxFailedIndexesExceeded.message, now);
+          } else if (ctx.failedIndexes.length > 0 && ctx.failedIndexes.length + ctx.succeededIndexes.length >= completions!) {
+            ctx.finishedCondition = newCondition('FailureTarget', 'True', JobReasons.FailedIndexes.reason, JobReasons.FailedIndexes.message, now);
+          }
+        }
+        const uncountedPods = pods.filter((p) => hasJobTrackingFinalizer(p) && !ctx.expectedRmFinalizers.has(p.metadata?.uid ?? ''));
+        ctx.podsWithDelayedDeletionPerIndex = getPodsWithDelayedDeletionPerIndex(job, uncountedPods, activePods, ctx.succeededIndexes, ctx.failedIndexes) as Map<number, PodObj>;
+      }
     }
 
     let active = activePods.length;
@@ -548,8 +582,7 @@ export class JobController extends BaseController {
       const uid = pod.metadata!.uid!;
       if (!hasJobTrackingFinalizer(pod) || ctx.expectedRmFinalizers.has(uid)) continue;
       const considerFailed = isPodFailed(pod, job);
-      // canRemoveFinalizer
-      if (!(job.metadata?.deletionTimestamp || ctx.finishedCondition || pod.status?.phase === 'Succeeded' || considerFailed)) continue;
+      if (!this.canRemoveFinalizer(ctx, pod, considerFailed)) continue;
       podsToRemoveFinalizer.push(pod);
       if (pod.status?.phase === 'Succeeded' && !ctx.uncountedFailed.has(uid)) {
         if (indexed) {
@@ -583,6 +616,12 @@ export class JobController extends BaseController {
       if (text !== (status.completedIndexes ?? '')) needsFlush = true;
       status.succeeded = all.length;
       status.completedIndexes = text;
+      const failedText = ctx.failedIndexes === undefined ? undefined : formatIndexes(ctx.failedIndexes);
+      if (failedText !== status.failedIndexes) {
+        if (failedText === undefined) delete status.failedIndexes;
+        else status.failedIndexes = failedText;
+        needsFlush = true;
+      }
     }
     let finished = ctx.finishedCondition;
     if (finished?.type === 'FailureTarget') {
@@ -647,6 +686,21 @@ export class JobController extends BaseController {
       cur = await this.updateJobStatus(cur);
       if (jobFinished) this.recordJobFinished(cur, finished!);
     }
+  }
+
+  /**
+   * canRemoveFinalizer: when the Job is being deleted or heading to a terminal condition, the pod
+   * succeeded, or it failed — except the failed pod of an index still to be retried under
+   * backoffLimitPerIndex (kept until its replacement carries the failure count).
+   */
+  private canRemoveFinalizer(ctx: SyncJobCtx, pod: PodObj, considerFailed: boolean): boolean {
+    if (ctx.job.metadata?.deletionTimestamp || ctx.finishedCondition || pod.status?.phase === 'Succeeded') return true;
+    if (!considerFailed) return false;
+    if (hasBackoffLimitPerIndex(ctx.job)) {
+      const ix = getCompletionIndex(pod);
+      if (ix !== undefined && ctx.podsWithDelayedDeletionPerIndex.get(ix)?.metadata?.uid === pod.metadata?.uid) return false;
+    }
+    return true;
   }
 
   /** Writes `job.status` through `/status` (resourceVersion-checked); returns the stored Job. */
@@ -734,24 +788,49 @@ export class JobController extends BaseController {
       const victims = [...invalid, ...(getPodsToDelete(rest, activePods, Math.max(0, rm - invalid.length), now) as PodObj[])].slice(0, MaxPodCreateDeletePerSync);
       return removePods(victims);
     }
-    let diff = want - activePods.length;
+    // Pods still terminating are not replaced yet when only failed pods are replaced.
+    const terminating = onlyReplaceFailedPods(job) ? ctx.terminating : 0;
+    let diff = want - terminating - activePods.length;
     if (diff <= 0) return activePods.length;
-    const policy = spec.podFailurePolicy;
-    const finished = ctx.pods.filter((p) => p.status?.phase === 'Succeeded' || (p.status?.phase === 'Failed' && (!policy || matchPodFailurePolicy(policy, p)?.action !== 'Ignore')));
-    const remaining = getRemainingTime(newBackoffRecord(finished), now);
-    if (remaining > 0) {
-      this.queue.addAfter(key, remaining);
-      return activePods.length;
+    const perIndex = hasBackoffLimitPerIndex(job);
+    if (!perIndex) {
+      const policy = spec.podFailurePolicy;
+      const finished = ctx.pods.filter((p) => p.status?.phase === 'Succeeded' || (p.status?.phase === 'Failed' && (!policy || matchPodFailurePolicy(policy, p)?.action !== 'Ignore')));
+      const remaining = getRemainingTime(newBackoffRecord(finished), now);
+      if (remaining > 0) {
+        this.queue.addAfter(key, remaining);
+        return activePods.length;
+      }
     }
     diff = Math.min(diff, MaxPodCreateDeletePerSync);
-    const indexes = indexedMode ? firstPendingIndexes(activePods, doneIndexes, diff, completions) : undefined;
-    if (indexes) diff = indexes.length;
+    let indexes: number[] | undefined;
+    if (indexedMode) {
+      const taken = [...doneIndexes, ...(ctx.failedIndexes ?? [])];
+      if (terminating > 0) for (const p of ctx.pods) if (p.metadata?.deletionTimestamp && !isTerminal(p)) taken.push(getCompletionIndex(p) ?? -1);
+      indexes = firstPendingIndexes(activePods, taken, diff, completions);
+      if (perIndex) {
+        // getPodCreationInfoForIndependentIndexes: only indexes whose own back-off has passed.
+        const ready: number[] = [];
+        let minLeft: number | undefined;
+        for (const ix of indexes) {
+          const left = getRemainingTimePerIndex(ctx.podsWithDelayedDeletionPerIndex.get(ix), now);
+          if (left === 0) ready.push(ix);
+          else if (minLeft === undefined || left < minLeft) minLeft = left;
+        }
+        if (ready.length === 0 && minLeft !== undefined) {
+          this.queue.addAfter(key, minLeft);
+          return activePods.length;
+        }
+        indexes = ready;
+      }
+      diff = indexes.length;
+    }
     this.expectations.expectCreations(key, diff);
     let next = 0;
     const { successes, error } = await slowStartBatch(diff, SlowStartInitialBatchSize, async () => {
       const index = indexes?.[next++];
       try {
-        await this.createPod(job, index);
+        await this.createPod(job, index, index === undefined ? undefined : ctx.podsWithDelayedDeletionPerIndex.get(index));
       } catch (e) {
         if (isNamespaceTerminating(e)) return;
         throw e;
@@ -766,10 +845,18 @@ export class JobController extends BaseController {
    * Creates one pod of `job` (CreatePodsWithGenerateName; `<job>-<index>-` in Indexed mode) with
    * the tracking finalizer. Records SuccessfulCreate / FailedCreate.
    */
-  private async createPod(job: JobObj, index: number | undefined): Promise<void> {
+  private async createPod(job: JobObj, index: number | undefined, podBeingReplaced?: PodObj): Promise<void> {
     const template = deepCopy(index === undefined ? (job.spec!.template as PodTemplateSpec) : templateForIndex(job.spec!.template as PodTemplateSpec, job.metadata!.name!, index));
     const md = (template.metadata ??= {});
     md.finalizers = appendJobCompletionFinalizerIfNotFound(md.finalizers);
+    if (index !== undefined && hasBackoffLimitPerIndex(job)) {
+      // addIndexFailureCountAnnotation: the replacement carries the index's failure counts.
+      const policy = job.spec?.podFailurePolicy;
+      const ignored = !!podBeingReplaced && !!policy && matchPodFailurePolicy(policy, podBeingReplaced)?.action === 'Ignore';
+      const counts = getNewIndexFailureCounts(podBeingReplaced, ignored);
+      md.annotations = { ...(md.annotations ?? {}), [JobIndexFailureCountAnnotation]: String(counts.failureCount) };
+      if (counts.ignoredFailureCount > 0) md.annotations[JobIndexIgnoredFailureCountAnnotation] = String(counts.ignoredFailureCount);
+    }
     const pod = getPodFromTemplate(template, job, newControllerRef(job, JobControllerKind));
     if (index !== undefined) pod.metadata!.generateName = getPodsPrefix(`${job.metadata!.name}-${index}`);
     try {
