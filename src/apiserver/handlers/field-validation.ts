@@ -17,7 +17,7 @@
  */
 import type { ResourceInfo } from '../../api/resource-types.ts';
 import { definitionNameForGVK, loadDefinitions, type GroupVersionKind } from '../openapi/definitions.ts';
-import { REF_PREFIX, type OpenAPISchema } from '../openapi/generate.ts';
+import { REF_PREFIX, type OpenAPISchema } from '../openapi/schema.ts';
 
 /** A compiled schema node: what a value at some path may contain. */
 type Node = ObjectNode | { t: 'map'; values: Node } | { t: 'array'; items: Node } | { t: 'any' };

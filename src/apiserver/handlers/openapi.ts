@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { ResourceInfo } from '../../api/resource-types.ts';
 import { definitionNameForGVK, loadDefinitions } from '../openapi/definitions.ts';
-import { REF_PREFIX, type OpenAPISchema } from '../openapi/generate.ts';
+import { REF_PREFIX, type OpenAPISchema } from '../openapi/schema.ts';
 import { groupResources } from './discovery.ts';
 import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openAPIV2 } from '../openapi/v2.ts';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { OpenAPISchema } from './generate.ts';
+import type { OpenAPISchema } from './schema.ts';
 
 /** Absolute path of the committed definitions file. */
 export const DEFINITIONS_FILE = fileURLToPath(new URL('./definitions.json', import.meta.url));

@@ -22,24 +22,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import ts from 'typescript';
 import { describedKinds, patchMetaFor, type PatchSchema } from '../../machinery/patch-meta.ts';
+import { INT_OR_STRING, REF_PREFIX, type OpenAPISchema } from './schema.ts';
 
-/** An OpenAPI v3 schema object (the subset Skiff emits). */
-export interface OpenAPISchema {
-  description?: string;
-  type?: string;
-  format?: string;
-  properties?: Record<string, OpenAPISchema>;
-  required?: string[];
-  items?: OpenAPISchema;
-  additionalProperties?: OpenAPISchema;
-  allOf?: OpenAPISchema[];
-  oneOf?: OpenAPISchema[];
-  $ref?: string;
-  [extension: `x-${string}`]: unknown;
-}
-
-/** Prefix of `$ref` values: `#/components/schemas/`. */
-export const REF_PREFIX = '#/components/schemas/';
+export { INT_OR_STRING, REF_PREFIX, type OpenAPISchema };
 
 /** Definition-name prefix of a kubernetes-types module path ('apps/v1' → 'io.k8s.api.apps.v1'). */
 export function packageOfModule(mod: string): string {
@@ -52,9 +37,6 @@ export function packageOfModule(mod: string): string {
     default: return `io.k8s.api.${mod.replace('/', '.')}`;
   }
 }
-
-/** Upstream's IntOrString definition name; kubernetes-types inlines it as `number | string`. */
-export const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
 /** Fields that are int64 upstream (the rest of the integer fields are int32). Only affects `format`. */
 const INT64_FIELDS = new Set([

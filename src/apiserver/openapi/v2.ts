@@ -14,7 +14,7 @@
  */
 import type { ResourceInfo } from '../../api/resource-types.ts';
 import { definitionNameForGVK, loadDefinitions } from './definitions.ts';
-import { INT_OR_STRING, REF_PREFIX, type OpenAPISchema } from './generate.ts';
+import { INT_OR_STRING, REF_PREFIX, type OpenAPISchema } from './schema.ts';
 
 /** Accept value kubectl sends for the protobuf form. */
 export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
