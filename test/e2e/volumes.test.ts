@@ -54,6 +54,7 @@ spec:
     - { name: sec, mountPath: /etc/sec }
     - { name: scratch, mountPath: /ro, readOnly: true }
     - { name: scratch, mountPath: /rw }
+    - { name: scratch, mountPath: /sub, subPath: data/one }
     - { name: mem, mountPath: /mem }
   volumes:
   - name: cm
@@ -172,6 +173,8 @@ describe('e2e: volumes (configMap/secret updates, subPath, readOnly, emptyDir li
 
     // readOnly volumeMount: the same emptyDir is writable at /rw and read-only at /ro.
     assert.equal((await exec('vol', 'echo hi > /rw/f && cat /ro/f')).stdout, 'hi\n');
+    // A directory subPath of an emptyDir is created and shared with the whole-volume mount.
+    assert.equal((await exec('vol', 'echo deep > /sub/f && cat /rw/data/one/f')).stdout, 'deep\n');
     const ro = await exec('vol', 'echo no > /ro/g');
     assert.notEqual(ro.code, 0);
     assert.match(ro.stderr, /Read-only file system/);
