@@ -251,8 +251,8 @@ export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts:
 }
 
 /**
- * Unknown field paths of a decoded body of `kind` in `group`/`version` (default: the kind's usual core/apps
- * group is not guessed: pass them), in document order; [] when the kind has no generated schema.
+ * Unknown field paths (`spec.template.spec.containers[0].imagee`) of a decoded body of `gvk`, in document order;
+ * [] when the kind has no generated schema. Does not modify `obj`.
  */
 export function strictUnknownFields(gvk: GroupVersionKind, obj: unknown): string[] {
   const name = definitionNameForGVK(gvk.group, gvk.version, gvk.kind);
