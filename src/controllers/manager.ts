@@ -26,6 +26,7 @@ import { CronJobController } from './cronjob/cronjob-controller.ts';
 import { DaemonSetsController } from './daemonset/daemonset-controller.ts';
 import { StatefulSetController } from './statefulset/stateful-set.ts';
 import { ResourceQuotaController } from './resourcequota/resource-quota-controller.ts';
+import { PodGCController, type PodGCControllerOptions } from './podgc/gc-controller.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -46,7 +47,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob' | 'resourcequota';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob' | 'resourcequota' | 'podgc';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -71,6 +72,8 @@ export interface ControllerManagerOptions {
   nodeLifecycle?: NodeLifecycleOptions;
   /** Full resync period of the resourcequota controller (ms; default 300 000, upstream's --resource-quota-sync-period). */
   resourceQuotaSyncPeriodMs?: number;
+  /** PodGC settings (--terminated-pod-gc-threshold etc.); tests shorten the periods. */
+  podGC?: Pick<PodGCControllerOptions, 'terminatedPodThreshold' | 'gcCheckPeriodMs' | 'quarantineTimeMs'>;
 }
 
 /**
@@ -80,7 +83,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob', 'resourcequota']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob', 'resourcequota', 'podgc']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -152,6 +155,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('serviceaccount')) {
     const c = new ServiceAccountsController({ client, factory, logger: log });
     runs.push({ name: 'serviceaccount', run: () => c.run(Math.min(workers, 2), signal) });
+  }
+  if (enabled.has('podgc')) {
+    const c = new PodGCController({ client, factory, logger: log, ...opts.podGC });
+    runs.push({ name: 'podgc', run: () => c.run(signal) });
   }
   if (enabled.has('node-lifecycle')) runs.push(...startNodeLifecycleControllers(client, factory, log, Math.min(workers, 2), signal, opts.nodeLifecycle));
   if (enabled.has('persistentvolume-binder')) runs.push(...(await startVolumeControllers(client, factory, log, workers, signal, opts.localPathProvisioner)));

@@ -1,12 +1,15 @@
 /**
  * `skiff agent --simulated 3` as a separate process against a control plane served over HTTPS
  * in-process (real apiserver pipeline on SQLite, token auth, kubeconfig; controller manager with a
- * 6 s node-monitor grace period; scheduler; one simulated node of the server's own). The agent is
- * a child process using the kubeconfig: its 3 nodes register next to the server's node with their
+ * 6 s node-monitor grace period and 2 nodes/s eviction rate; scheduler; one simulated node of the
+ * server's own in zone-a). The agent is
+ * a child process using the kubeconfig: its 3 nodes (zone-b) register next to the server's node with their
  * own pod CIDRs, a 6-replica Deployment selecting them runs Ready; SIGTERM to the agent's PID stops
  * its Leases → its nodes become Unknown with the unreachable NoExecute taint, the pods (toleration
  * 2 s) are marked for deletion and replaced by pods that stay Pending (no node fits), while the
- * server's own node stays Ready.
+ * server's own node stays Ready. (In one shared zone, 3 of 4 nodes down would be a partial
+ * disruption of a small cluster, where upstream stops tainting altogether; here zone-b is fully
+ * disrupted while zone-a is healthy, so tainting runs at the normal rate.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,9 +58,9 @@ before(async () => {
   kubeconfig = path.join(dir, 'kubeconfig.yaml');
   writeKubeconfig(kubeconfig, { server: url, caPem: pki.caPem, token });
   c = api.inProcessClient();
-  void startControllers(c, ac.signal, { workers: 2, logger: silent, nodeLifecycle: { gracePeriodMs: 6000, monitorPeriodMs: 500 } });
+  void startControllers(c, ac.signal, { workers: 2, logger: silent, nodeLifecycle: { gracePeriodMs: 6000, monitorPeriodMs: 500, evictionRate: 2 } });
   void new Scheduler({ client: c }).start(ac.signal);
-  serverSim = new SimulatedNodes({ client: c, count: 1, clusterCIDR: '10.79.0.0/16', leaseRenewIntervalMs: 1000, logger: silent });
+  serverSim = new SimulatedNodes({ client: c, count: 1, clusterCIDR: '10.79.0.0/16', labels: { 'topology.kubernetes.io/zone': 'zone-a' }, leaseRenewIntervalMs: 1000, logger: silent });
   await serverSim.start(ac.signal);
 });
 
@@ -81,7 +84,7 @@ test('the kubeconfig loader reads what the server writes', () => {
 test('skiff agent --simulated 3: nodes join over HTTPS, run a Deployment, and go Unknown when the agent is killed', async () => {
   agent = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), 'agent', '--simulated', '3', '--kubeconfig', kubeconfig, '--node-name-prefix', 'agent-node-', '--cluster-cidr', '10.79.0.0/16', '--node-labels', 'pool=agent', '--capacity', 'cpu=4,memory=8Gi,pods=20', '--node-lease-duration-seconds', '4', '--log-level', 'warn'],
+    ['--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), 'agent', '--simulated', '3', '--kubeconfig', kubeconfig, '--node-name-prefix', 'agent-node-', '--cluster-cidr', '10.79.0.0/16', '--node-labels', 'pool=agent,topology.kubernetes.io/zone=zone-b', '--capacity', 'cpu=4,memory=8Gi,pods=20', '--node-lease-duration-seconds', '4', '--log-level', 'warn'],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   agent.stdout!.on('data', (d) => (agentOut += d));

@@ -9,12 +9,22 @@ import { ClientEventRecorder } from '../../client/record.ts';
 import { NodeLifecycleController } from './node-lifecycle-controller.ts';
 import { TaintEvictionController } from './taint-eviction-controller.ts';
 
-/** Timing options of the node lifecycle controller (upstream --node-monitor-*). */
+/** Options of the node lifecycle controller (upstream kube-controller-manager flags). */
 export interface NodeLifecycleOptions {
-  /** ms without a heartbeat before a node is Unknown (default 40 000, --node-monitor-grace-period). */
+  /** ms without a heartbeat before a node is Unknown (default 50 000, --node-monitor-grace-period). */
   gracePeriodMs?: number;
+  /** ms a new node that never posted Ready gets (default 60 000, --node-startup-grace-period). */
+  startupGracePeriodMs?: number;
   /** ms between health passes (default 5000, --node-monitor-period). */
   monitorPeriodMs?: number;
+  /** Nodes tainted NoExecute per second per zone (default 0.1, --node-eviction-rate). */
+  evictionRate?: number;
+  /** Rate in partially disrupted large zones (default 0.01, --secondary-node-eviction-rate). */
+  secondaryEvictionRate?: number;
+  /** Zone size for the secondary rate (default 50, --large-cluster-size-threshold). */
+  largeClusterSizeThreshold?: number;
+  /** Not-ready fraction of a partially disrupted zone (default 0.55, --unhealthy-zone-threshold). */
+  unhealthyZoneThreshold?: number;
 }
 
 /**
@@ -29,7 +39,7 @@ export function startNodeLifecycleControllers(
   signal: AbortSignal,
   opts: NodeLifecycleOptions = {},
 ): { name: string; run: () => Promise<void> }[] {
-  const nlc = new NodeLifecycleController({ client, factory, logger: log, gracePeriodMs: opts.gracePeriodMs, monitorPeriodMs: opts.monitorPeriodMs });
+  const nlc = new NodeLifecycleController({ client, factory, logger: log, recorder: new ClientEventRecorder(client, { component: 'node-controller', logger: log }), ...opts });
   const tec = new TaintEvictionController({ client, factory, logger: log, recorder: new ClientEventRecorder(client, { component: 'taint-eviction-controller', logger: log }) });
   return [
     { name: 'node-lifecycle', run: () => nlc.run(signal) },
