@@ -24,6 +24,7 @@ import { realMachinery } from '../apiserver/machinery-real.ts';
 import { RESOURCES } from '../api/resource-table.ts';
 import { ensureSystemNamespaces } from '../controllers/namespace/bootstrap.ts';
 import { startControllers } from '../controllers/manager.ts';
+import type { NodeLifecycleOptions } from '../controllers/nodelifecycle/start.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { startAgent } from '../agent/agent.ts';
 import { startSimulatedNodes } from '../agent/simulated/simulated-nodes.ts';
@@ -60,6 +61,10 @@ export interface ServerOptions {
   datastoreEndpoint?: string;
   /** `--sync-frequency`: the local kubelet's periodic pod sync (and volume refresh) period, ms (default 10000). */
   syncFrequencyMs?: number;
+  /** Node lifecycle flags (--node-monitor-grace-period, --node-monitor-period, --node-startup-grace-period, --node-eviction-rate, …). */
+  nodeLifecycle?: NodeLifecycleOptions;
+  /** --terminated-pod-gc-threshold (default 12500; ≤ 0 disables). */
+  terminatedPodGCThreshold?: number;
 }
 
 /** What a running server exposes (for tests and embedding). */
@@ -146,6 +151,8 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     stops.push(() => controllersAbort.abort());
     const controllers = startControllers(client, controllersAbort.signal, {
       logger: log.child({ component: 'controller-manager' }),
+      nodeLifecycle: opts.nodeLifecycle,
+      podGC: opts.terminatedPodGCThreshold === undefined ? undefined : { terminatedPodThreshold: opts.terminatedPodGCThreshold },
       // k3s' local-path provisioner: volumes under <dataDir>/agent/storage on this (the embedded agent's) node.
       localPathProvisioner: opts.disableAgent ? undefined : { storageDir: path.join(paths.root, 'agent', 'storage'), nodeName: opts.nodeName },
     });
