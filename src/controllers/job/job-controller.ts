@@ -30,7 +30,9 @@
  * Indexed Jobs with backoffLimitPerIndex (per-index.ts) also get `status.failedIndexes`, the
  * MaxFailedIndexesExceeded / FailedIndexes criteria and per-index back-off and failure counts.
  *
- * Departures: no successPolicy / managedBy; the pod-failure back-off is computed from the finished
+ * `successPolicy` (success-policy.ts) can declare an Indexed Job succeeded early (reason SuccessPolicy).
+ *
+ * Departures: no managedBy; the pod-failure back-off is computed from the finished
  * pods present (upstream keeps an in-memory record);
  * pod events enqueue at once (upstream batches them for 1 s); ttlSecondsAfterFinished is handled
  * here (upstream: the ttlafterfinished controller).
@@ -73,6 +75,7 @@ import {
   JobIndexIgnoredFailureCountAnnotation,
   templateForIndex,
 } from './indexed.ts';
+import { JobReasonSuccessPolicy, matchSuccessPolicy } from './success-policy.ts';
 import { calculateFailedIndexes, getPodsWithDelayedDeletionPerIndex, getRemainingTimePerIndex, hasBackoffLimitPerIndex } from './per-index.ts';
 import {
   appendJobCompletionFinalizerIfNotFound,
@@ -514,6 +517,10 @@ export class JobController extends BaseController {
         }
         const uncountedPods = pods.filter((p) => hasJobTrackingFinalizer(p) && !ctx.expectedRmFinalizers.has(p.metadata?.uid ?? ''));
         ctx.podsWithDelayedDeletionPerIndex = getPodsWithDelayedDeletionPerIndex(job, uncountedPods, activePods, ctx.succeededIndexes, ctx.failedIndexes) as Map<number, PodObj>;
+      }
+      if (!ctx.finishedCondition) {
+        const msg = matchSuccessPolicy(spec.successPolicy, completions!, ctx.succeededIndexes);
+        if (msg) ctx.finishedCondition = newCondition('SuccessCriteriaMet', 'True', JobReasonSuccessPolicy, msg, now);
       }
     }
 
