@@ -20,6 +20,7 @@ import type { ResourceInfo } from '../../api/resource-types.ts';
 import { definitionNameForGVK, loadDefinitions } from '../openapi/definitions.ts';
 import { REF_PREFIX, type OpenAPISchema } from '../openapi/schema.ts';
 import { groupResources } from './discovery.ts';
+import { patchMetaFor } from '../../machinery/patch-meta.ts';
 import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openAPIV2 } from '../openapi/v2.ts';
 
 /** `api/v1` or `apis/<group>/<version>`. */
@@ -83,6 +84,8 @@ const NAMESPACE = pathParam('namespace', 'object name and auth scope, such as fo
 
 const RESPONSE_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 const PATCH_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+/** Patch types of kinds without strategic-merge metadata (the pipeline answers 415 to SMP for them). */
+const NON_SMP_PATCH_TYPES = PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json');
 
 function content(types: string[], schema: OpenAPISchema): Record<string, { schema: OpenAPISchema }> {
   return Object.fromEntries(types.map((t) => [t, { schema }]));
@@ -165,6 +168,8 @@ function buildGroupVersion(resources: ResourceInfo[], group: string, version: st
     const coll = ri.namespaced ? `${base}/namespaces/{namespace}/${ri.resource}` : `${base}/${ri.resource}`;
     const item = `${coll}/{name}`;
     const has = (verb: string) => ri.verbs.includes(verb);
+    // kubectl apply computes a strategic merge patch from these schemas only when the patch operation lists SMP.
+    const patchTypes = patchMetaFor(ri.group ? `${ri.group}/${ri.version}` : ri.version, ri.kind) ? PATCH_TYPES : NON_SMP_PATCH_TYPES;
     const nameParam = pathParam('name', `name of the ${ri.kind}`);
     const scope = ri.namespaced ? [nameParam, NAMESPACE, PRETTY] : [nameParam, PRETTY];
 
@@ -184,7 +189,7 @@ function buildGroupVersion(resources: ResourceInfo[], group: string, version: st
     if (has('update')) itemOps.put = operation({ verb: 'replace', action: 'put', description: `replace the specified ${ri.kind}`, params: WRITE_PARAMS, body: obj, response: obj, codes: ['200', '201'] }, `${ns}${ri.kind}`, group, version, gvk);
     if (has('patch')) {
       itemOps.patch = operation(
-        { verb: 'patch', action: 'patch', description: `partially update the specified ${ri.kind}`, params: [...WRITE_PARAMS, FORCE], body: ref(`${META}.Patch`), bodyTypes: PATCH_TYPES, response: obj, codes: ['200', '201'] },
+        { verb: 'patch', action: 'patch', description: `partially update the specified ${ri.kind}`, params: [...WRITE_PARAMS, FORCE], body: ref(`${META}.Patch`), bodyTypes: patchTypes, response: obj, codes: ['200', '201'] },
         `${ns}${ri.kind}`, group, version, gvk,
       );
     }
@@ -213,7 +218,7 @@ function buildGroupVersion(resources: ResourceInfo[], group: string, version: st
         if (s.verbs.includes('update')) ops.put = operation({ verb: 'replace', action: 'put', description: `replace ${what}`, params: WRITE_PARAMS, body: sObj, response: sObj, codes: ['200', '201'] }, suffix, group, version, sgvk);
         if (s.verbs.includes('patch')) {
           ops.patch = operation(
-            { verb: 'patch', action: 'patch', description: `partially update ${what}`, params: [...WRITE_PARAMS, FORCE], body: ref(`${META}.Patch`), bodyTypes: PATCH_TYPES, response: sObj, codes: ['200', '201'] },
+            { verb: 'patch', action: 'patch', description: `partially update ${what}`, params: [...WRITE_PARAMS, FORCE], body: ref(`${META}.Patch`), bodyTypes: patchTypes, response: sObj, codes: ['200', '201'] },
             suffix, group, version, sgvk,
           );
         }
