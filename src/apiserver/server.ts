@@ -36,6 +36,8 @@ import { pipelineRBACLister } from './auth/rbac/resolver.ts';
 import { ensureBootstrapPolicy } from './auth/rbac/bootstrap-policy.ts';
 import { evaluateReview, isReviewResource } from './auth/rbac/reviews.ts';
 import { decodeReviewProtobuf } from './auth/rbac/review-protobuf.ts';
+import { RBACEscalationCheck } from './auth/rbac/escalation.ts';
+import { requestUser } from './auth/request-user.ts';
 import { newRequestInfo, type RequestInfo } from './handlers/request-info.ts';
 import { mediaType, negotiate, wantsAggregatedDiscovery, type Representation } from './handlers/negotiation.ts';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './handlers/discovery.ts';
@@ -184,6 +186,7 @@ export class APIServer {
       const union = newClusterAuthorizer(pipelineRBACLister(this.pipeline));
       this.authorizer = union;
       this.rbac = union.rbac;
+      chain.add(new RBACEscalationCheck(union, union.rbac.resolver));
       this.ready = this.pipeline.start().then(() => ensureBootstrapPolicy(this.inProcessClient()));
     } else {
       this.ready = this.pipeline.start();
@@ -216,7 +219,7 @@ export class APIServer {
 
   /** node:http request handler. Never throws; every error becomes a JSON Status. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.handleAsync(req, res).catch((err) => {
+    requestUser.run({}, () => this.handleAsync(req, res)).catch((err) => {
       try {
         writeError(res, err);
       } catch {
@@ -303,6 +306,8 @@ export class APIServer {
     const pathname = url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
     const user = await impersonate(req, this.authenticate(req, pathname), this.authorizer);
+    const cell = requestUser.getStore();
+    if (cell) cell.user = user;
     const q = url.searchParams;
     const accept = req.headers.accept;
     const info = newRequestInfo(method, pathname, q);

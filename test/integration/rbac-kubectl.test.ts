@@ -186,3 +186,56 @@ test('non-resource paths are authorized: anonymous may read /version but not /ap
   const raw = await k(['get', '--raw', '/metrics', '--as', 'alice']);
   assert.equal(raw.stderr.trim(), 'Error from server (Forbidden): forbidden: User "alice" cannot get path "/metrics"');
 });
+
+test('escalation prevention: a namespace admin may grant only what they hold, unless they have escalate/bind', async () => {
+  ok(await k(['create', 'namespace', 'team']));
+  ok(await k(['apply', '-f', '-'], `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-admin, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+subjects:
+- {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}
+`));
+  const role = (name: string, group: string, resource: string) => `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ${name}, namespace: team}
+rules:
+- apiGroups: ["${group}"]
+  resources: [${resource}]
+  verbs: [get, list]
+`;
+  ok(await k(['apply', '-f', '-', '--as', 'alice'], role('pod-viewer', '', 'pods')));
+  const esc = await k(['apply', '-f', '-', '--as', 'alice'], role('node-viewer', '', 'nodes'));
+  assert.notEqual(esc.code, 0);
+  assert.ok(
+    esc.stderr.includes('roles.rbac.authorization.k8s.io "node-viewer" is forbidden: user "alice" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["nodes"], Verbs:["get" "list"]}'),
+    esc.stderr,
+  );
+  // Binding: alice may bind pod-viewer (she holds its rules), not cluster-admin.
+  const binding = (name: string, kind: string, roleName: string) => `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ${name}, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ${kind}, name: ${roleName}}
+subjects:
+- {kind: User, name: bob, apiGroup: rbac.authorization.k8s.io}
+`;
+  ok(await k(['apply', '-f', '-', '--as', 'alice'], binding('bob-pods', 'Role', 'pod-viewer')));
+  const bind = await k(['apply', '-f', '-', '--as', 'alice'], binding('bob-root', 'ClusterRole', 'cluster-admin'));
+  assert.notEqual(bind.code, 0);
+  assert.match(bind.stderr, /rolebindings\.rbac\.authorization\.k8s\.io "bob-root" is forbidden: user "alice" \(groups=\["system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}\n\{NonResourceURLs:\["\*"\], Verbs:\["\*"\]\}/);
+  // With `bind` on clusterroles/cluster-admin the same binding is allowed.
+  ok(await k(['apply', '-f', '-'], `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: bind-cluster-admin}
+rules:
+- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], resourceNames: [cluster-admin], verbs: [bind]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: alice-binds-cluster-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: bind-cluster-admin}
+subjects:
+- {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}
+`));
+  ok(await k(['apply', '-f', '-', '--as', 'alice'], binding('bob-root', 'ClusterRole', 'cluster-admin')));
+});
