@@ -207,6 +207,8 @@ describe('e2e: volumes (configMap/secret updates, subPath, readOnly, emptyDir li
     assert.equal(fm.message, `MountVolume.SetUp failed for volume "h" : hostPath type check failed: ${notADir} is not a directory`);
     assert.equal((await json(['get', 'pod', 'hp'])).status?.phase, 'Pending');
 
+    // A full Memory emptyDir is at (not over) its limit: `vol` was not evicted.
+    assert.equal((await json(['get', 'pod', 'vol'])).status?.phase, 'Running');
     // `vol` stays: stopping the server with --cleanup-on-exit must unmount its tmpfs volumes (checked by leftovers()).
     await c.kubectl(['delete', 'pod', 'hog', 'hp', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
   });

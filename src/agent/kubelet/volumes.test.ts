@@ -93,11 +93,17 @@ describe('VolumeManager: configMap/secret projection and refresh', () => {
     });
   });
 
-  test('hostPath type mismatch is a FailedMount VolumeError', async () => {
+  test('hostPath type mismatch is a FailedMount VolumeError; a passed check is not repeated for the pod', async () => {
     await withManager(async (vm, _fake, root) => {
       await assert.rejects(vm.mountPodVolumes(pod([{ name: 'h', hostPath: { path: path.join(root, 'nope'), type: 'Directory' } }])), {
         message: `MountVolume.SetUp failed for volume "h" : hostPath type check failed: ${root}/nope is not a directory`,
       });
+      const d = path.join(root, 'made');
+      const vols = [{ name: 'h', hostPath: { path: d, type: 'DirectoryOrCreate' } }];
+      assert.equal((await vm.mountPodVolumes(pod(vols))).get('h'), d);
+      await rm(d, { recursive: true });
+      await vm.mountPodVolumes(pod(vols));
+      await assert.rejects(stat(d), 'not re-created while the pod runs');
     });
   });
 });

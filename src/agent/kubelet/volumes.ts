@@ -61,6 +61,8 @@ export class VolumeManager {
 
   /** `<uid>/<volume>` of configMap/secret volumes projected from an immutable object (never refreshed). */
   private readonly immutableDone = new Set<string>();
+  /** `<uid>/<volume>` of hostPath volumes whose type check passed. */
+  private readonly hostPathChecked = new Set<string>();
 
   /**
    * Makes every volume of `pod` ready. Returns volume name → host path.
@@ -83,12 +85,17 @@ export class VolumeManager {
     const fail = (why: string) => new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : ${why}`);
     if (v.hostPath) {
       const p = v.hostPath.path;
+      // Checked once per pod, as upstream's reconciler only re-runs SetUp for volumes that require
+      // a remount (configMap, secret, downwardAPI, projected), not for hostPath.
+      const key = `${pod.metadata!.uid}/${v.name}`;
+      if (this.hostPathChecked.has(key)) return p;
       try {
         await checkHostPathType(p, v.hostPath.type);
       } catch (e) {
         if (e instanceof HostPathTypeError) throw fail(e.message);
         throw e;
       }
+      this.hostPathChecked.add(key);
       return p;
     }
     if (v.emptyDir) {
@@ -182,6 +189,7 @@ export class VolumeManager {
   /** Unmounts anything mounted under the pod's dir and removes it. Idempotent. */
   async unmountPodVolumes(uid: string): Promise<void> {
     for (const k of this.immutableDone) if (k.startsWith(`${uid}/`)) this.immutableDone.delete(k);
+    for (const k of this.hostPathChecked) if (k.startsWith(`${uid}/`)) this.hostPathChecked.delete(k);
     const dir = podDir(this.rootDir, uid);
     for (const m of (await mountsUnder(dir)).sort((a, b) => b.length - a.length)) {
       await run('umount', ['-l', m]).catch(() => undefined);
