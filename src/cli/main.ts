@@ -11,12 +11,13 @@ import { imagesCommand } from './images.ts';
 import { agentCommand } from './agent.ts';
 import { kubeconfigCommand } from './kubeconfig.ts';
 import { parseGoDuration } from '../api/batch/v1/cronjob/schedule.ts';
+import { addControllerManagerOptions, parseControllerManagerFlags, type ControllerManagerFlags } from './controller-flags.ts';
 
 const program = new Command();
 program.name('skiff').description('A Kubernetes-compatible cluster in one Node.js process.').showHelpAfterError();
 
-program
-  .command('server')
+addControllerManagerOptions(program
+  .command('server'))
   .description('run the API server, store, scheduler, controllers and (unless --disable-agent) a node agent')
   .addOption(new Option('--data-dir <dir>', 'state, certificates, kubeconfig, images and pod data').env('SKIFF_DATA_DIR').default(defaultDataDir()))
   .addOption(new Option('--https-listen-port <port>', 'API server HTTPS port').env('SKIFF_HTTPS_LISTEN_PORT').default('6443'))
@@ -46,6 +47,12 @@ program
       program.error(`invalid --sync-frequency: ${(e as Error).message}`);
     }
     if (!(syncFrequencyMs > 0)) program.error('--sync-frequency must be positive');
+    let cmFlags: ControllerManagerFlags | undefined;
+    try {
+      cmFlags = parseControllerManagerFlags(opts);
+    } catch (e) {
+      program.error((e as Error).message);
+    }
     const ac = new AbortController();
     let signals = 0;
     const onSignal = (sig: string) => {
@@ -78,6 +85,8 @@ program
           logLevel: opts.logLevel,
           datastoreEndpoint: opts.datastoreEndpoint,
           syncFrequencyMs,
+          nodeLifecycle: cmFlags?.nodeLifecycle,
+          terminatedPodGCThreshold: cmFlags?.terminatedPodGCThreshold,
         },
         ac.signal,
       );
