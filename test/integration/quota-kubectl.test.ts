@@ -76,7 +76,8 @@ spec:
 `);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /resourcequota\/q created/);
-  await until('controller filled status', async () => (await kubectl(['get', 'quota', 'q', '-n', 'team', '-o', 'jsonpath={.status.used.pods}'])).stdout === '0');
+  // Admission reads quotas from the watch cache first: wait until the cache has the controller's status.
+  await until('controller filled status', async () => (await kubectl(['get', '--raw', '/api/v1/namespaces/team/resourcequotas?resourceVersion=0'])).stdout.includes('"used":{"count/configmaps":"0","pods":"0"}'));
   for (const name of ['p1', 'p2']) {
     r = await kubectl(['apply', '-f', '-'], podYaml(name, 'team'));
     assert.equal(r.code, 0, r.stderr);
@@ -101,7 +102,7 @@ spec:
   // Deleting a pod is replenished by the controller, after which a new pod fits.
   r = await kubectl(['delete', 'pod', 'p1', '-n', 'team', '--grace-period=0', '--force']);
   assert.equal(r.code, 0, r.stderr);
-  await until('usage replenished', async () => (await kubectl(['get', 'quota', 'q', '-n', 'team', '-o', 'jsonpath={.status.used.pods}'])).stdout === '1');
+  await until('usage replenished', async () => (await kubectl(['get', '--raw', '/api/v1/namespaces/team/resourcequotas?resourceVersion=0'])).stdout.includes('"pods":"1"'));
   r = await kubectl(['apply', '-f', '-'], podYaml('p3', 'team'));
   assert.equal(r.code, 0, r.stderr);
 });
@@ -114,7 +115,7 @@ spec:
   hard: {requests.cpu: "1", limits.cpu: "2"}
 `);
   assert.equal(r.code, 0, r.stderr);
-  await until('compute status', async () => (await kubectl(['get', 'quota', 'compute', '-n', 'limits', '-o', 'jsonpath={.status.used.requests\\.cpu}'])).stdout === '0');
+  await until('compute status', async () => (await kubectl(['get', '--raw', '/api/v1/namespaces/limits/resourcequotas?resourceVersion=0'])).stdout.includes('"used":{"limits.cpu":"0","requests.cpu":"0"}'));
   r = await kubectl(['apply', '-f', '-'], podYaml('bare', 'limits'));
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /pods "bare" is forbidden: failed quota: compute: must specify limits\.cpu for: web; requests\.cpu for: web/);
@@ -132,6 +133,8 @@ spec:
     max: {cpu: "1"}
 `);
   assert.equal(r.code, 0, r.stderr);
+  // LimitRanger reads the watch cache (as upstream's lister reads its informer): wait until it has the LimitRange.
+  await until('LimitRange in the watch cache', async () => (await kubectl(['get', '--raw', '/api/v1/namespaces/limits/limitranges?resourceVersion=0'])).stdout.includes('"defaults"'));
   r = await kubectl(['get', 'limitrange', '-n', 'limits']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^NAME\s+CREATED AT\ndefaults\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/);

@@ -99,6 +99,8 @@ test('through the apiserver: defaults land on the stored pod; violations are 403
     await c.create({ group: '', version: 'v1', resource: 'limitranges' }, 'ns', {
       apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, max: { cpu: '1' } }] },
     });
+    // The plugin reads the watch cache (as upstream's lister): wait until it has the LimitRange.
+    for (let i = 0; i < 200 && (await c.list({ group: '', version: 'v1', resource: 'limitranges' }, 'ns', { resourceVersion: '0' })).items.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     const stored = await c.get({ group: '', version: 'v1', resource: 'limitranges' }, 'ns', 'lr');
     assert.deepEqual((stored.spec as any).limits[0].defaultRequest, { cpu: '500m' }, 'SetDefaults_LimitRangeItem');
     const pods = { group: '', version: 'v1', resource: 'pods' };

@@ -28,18 +28,19 @@ export const LimitRangerAnnotation = 'kubernetes.io/limit-ranger';
 /** Minimal view of the apiserver pipeline used by {@link limitRangeLister}. */
 export interface LimitRangePipeline {
   find(group: string, version: string, resource: string): unknown;
-  store(ri: never): { list(namespace: string | undefined): Promise<{ items: KubeObject[] }> };
+  store(ri: never): { list(namespace: string | undefined, opts?: { resourceVersion?: string }): Promise<{ items: KubeObject[] }> };
 }
 
 /**
- * Lists a namespace's LimitRanges from the apiserver's own store (`[]` when not served).
+ * Lists a namespace's LimitRanges from the apiserver's watch cache (the store while the cache is
+ * not ready; `[]` when not served), as upstream's informer-backed lister.
  * @param pipeline the APIServer's Pipeline (`find` + `store`)
  */
 export function limitRangeLister(pipeline: LimitRangePipeline): (namespace: string) => Promise<KubeObject[]> {
   return async (namespace) => {
     const ri = pipeline.find('', 'v1', 'limitranges');
     if (!ri) return [];
-    return (await pipeline.store(ri as never).list(namespace)).items;
+    return (await pipeline.store(ri as never).list(namespace, { resourceVersion: '0' })).items;
   };
 }
 

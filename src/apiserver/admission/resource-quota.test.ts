@@ -145,6 +145,8 @@ describe('ResourceQuota admission over the real store', () => {
       const q = await c.create(quotas, 'ns', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { pods: '3' } } });
       // What the controller would write: hard and used from the (empty) namespace.
       await c.update(quotas, 'ns', { ...q, status: { hard: { pods: '3' }, used: { pods: '0' } } }, { subresource: 'status' });
+      // The plugin's fast path reads the watch cache: wait until it has the status.
+      for (let i = 0; i < 200 && !(await c.list(quotas, 'ns', { resourceVersion: '0' })).items.some((x) => (x.status as any)?.used); i++) await new Promise((r) => setTimeout(r, 10));
       const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => c.create(pods, 'ns', pod(`p${i}`))));
       const ok = results.filter((r) => r.status === 'fulfilled');
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

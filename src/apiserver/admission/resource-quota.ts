@@ -35,8 +35,11 @@ import type { AdmissionAttributes, AdmissionPlugin } from './interface.ts';
 
 /** Reads and writes quotas for the plugin (the apiserver's own store). */
 export interface QuotaAccessor {
-  /** Every ResourceQuota of `namespace`, current (not from a cache that may lag). */
-  list(namespace: string): Promise<KubeObject[]>;
+  /**
+   * Every ResourceQuota of `namespace`. `fresh`: read the store itself (needed before a
+   * compare-and-swap); otherwise the watch cache may answer (it may lag slightly).
+   */
+  list(namespace: string, fresh: boolean): Promise<KubeObject[]>;
   /**
    * Writes `quota.status` through `/status` with `metadata.resourceVersion` as precondition.
    * @throws StatusError 409 Conflict when the quota changed since it was read
@@ -48,7 +51,7 @@ export interface QuotaAccessor {
 export interface QuotaPipeline {
   find(group: string, version: string, resource: string): unknown;
   store(ri: never): {
-    list(namespace: string | undefined): Promise<{ items: KubeObject[] }>;
+    list(namespace: string | undefined, opts?: { resourceVersion?: string }): Promise<{ items: KubeObject[] }>;
     update(ctx: { user: string }, namespace: string | undefined, name: string, obj: KubeObject, opts: { subresource: string }): Promise<{ object: KubeObject }>;
   };
 }
@@ -64,9 +67,9 @@ export function quotaAccessor(pipeline: QuotaPipeline): QuotaAccessor {
     return ri ? pipeline.store(ri as never) : undefined;
   };
   return {
-    async list(namespace) {
+    async list(namespace, fresh) {
       const s = store();
-      return s ? (await s.list(namespace)).items : [];
+      return s ? (await s.list(namespace, fresh ? {} : { resourceVersion: '0' })).items : [];
     },
     async updateStatus(quota) {
       const s = store();
@@ -95,10 +98,14 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
     const obj = a.object;
     if (!obj.metadata?.namespace) (obj.metadata ??= {}).namespace = a.namespace;
 
+    // Fast path (most writes): no quota in the namespace constrains this object, per the watch cache.
+    const cached = await this.quotas.list(a.namespace, false);
+    const constrains = (q: KubeObject) => evaluator.matchesScopes(getScopeSelectorsFromQuota(q), obj) && evaluator.matchingResources(Object.keys(rec(rec(q.status).hard))).length > 0;
+    if (!cached.some(constrains)) return;
     // Quotas already charged by an earlier attempt (a conflict on another quota forced a retry).
     const charged = new Set<string>();
     for (let attempt = 0; ; attempt++) {
-      const quotas = (await this.quotas.list(a.namespace)).filter((q) => !charged.has(q.metadata?.name ?? ''));
+      const quotas = (await this.quotas.list(a.namespace, true)).filter((q) => !charged.has(q.metadata?.name ?? ''));
       if (quotas.length === 0) return;
       // Which quotas constrain the object (checkRequest).
       const interesting: KubeObject[] = [];
