@@ -22,6 +22,7 @@
  */
 import type { StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Client } from '../../client/interface.ts';
+import type { EventRecorder } from '../../client/record.ts';
 import { deepCopy } from '../../client/object-util.ts';
 import { StatusError } from '../../machinery/errors.ts';
 import { slowStartBatch } from '../shared/controller-utils.ts';
@@ -114,6 +115,8 @@ export interface StatefulSetControlOptions {
   history: RevisionHistory;
   /** Clock (ms) for availability. */
   now?: () => number;
+  /** Events on the set (RecreatingFailedPod, RecreatingTerminatedPod); none when absent. */
+  recorder?: EventRecorder;
 }
 
 /** defaultStatefulSetControl; see the module comment. */
@@ -214,6 +217,9 @@ export class StatefulSetControl {
       const pod = replicas[i];
       if (isFailed(pod) || isSucceeded(pod)) {
         if (!pod.metadata?.deletionTimestamp) {
+          // Upstream processReplica's events before deleting a finished pod for recreation.
+          if (isFailed(pod)) this.o.recorder?.eventf(set, 'Warning', 'RecreatingFailedPod', 'StatefulSet %s/%s is recreating failed Pod %s', set.metadata?.namespace, set.metadata?.name, pod.metadata?.name);
+          else this.o.recorder?.eventf(set, 'Normal', 'RecreatingTerminatedPod', 'StatefulSet %s/%s is recreating terminated Pod %s', set.metadata?.namespace, set.metadata?.name, pod.metadata?.name);
           await this.o.podControl.deleteStatefulPod(set, pod);
           if (getPodRevision(pod) === curName) status.currentReplicas = (status.currentReplicas ?? 0) - 1;
           if (getPodRevision(pod) === updName) status.updatedReplicas = (status.updatedReplicas ?? 0) - 1;

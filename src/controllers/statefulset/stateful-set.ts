@@ -56,7 +56,7 @@ export class StatefulSetController extends BaseController {
     this.revisionInformer = opts.factory.forResource<ControllerRevision>(controllerRevisionsGVR);
     this.history = new History(opts.client);
     const podControl = opts.podControl ?? new StatefulPodControl(opts.client, this.claimInformer.lister, opts.recorder);
-    this.control = new StatefulSetControl({ client: opts.client, podControl, history: this.history, now: opts.now });
+    this.control = new StatefulSetControl({ client: opts.client, podControl, history: this.history, now: opts.now, recorder: opts.recorder });
     this.setInformer.addEventHandler({
       onAdd: (s) => this.queue.add(keyOf(s)),
       onUpdate: (_o, n) => this.queue.add(keyOf(n)),

@@ -62,7 +62,7 @@ export class Stepper {
       claimsMatchRetentionPolicy: (s, p) => real.claimsMatchRetentionPolicy(s, p),
       updatePodClaimForRetentionPolicy: (s, p) => real.updatePodClaimForRetentionPolicy(s, p),
     };
-    this.control = new StatefulSetControl({ client: this.client, podControl: rec, history: new History(this.client) });
+    this.control = new StatefulSetControl({ client: this.client, podControl: rec, history: new History(this.client), recorder: this.recorder });
   }
 
   /** The stored set. */
