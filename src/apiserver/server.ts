@@ -427,7 +427,7 @@ export class APIServer {
   }
 
   private async serveResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo, ri: ResourceInfo, q: URLSearchParams, user: UserInfo): Promise<void> {
-    const ctx = { user: user.name };
+    const ctx = { user: user.name, userAgent: req.headers['user-agent'] }; // userAgent: the field manager when no fieldManager is given (WriteContext)
     const ns = ri.namespaced ? info.namespace || undefined : undefined;
     const sub = info.subresource;
     const accept = req.headers.accept;

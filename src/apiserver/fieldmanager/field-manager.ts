@@ -15,6 +15,7 @@ import { StatusError, newBadRequest, newInternalError } from '../../machinery/er
 import { FieldSet } from './fieldpath.ts';
 import { capUpdateManagers, decodeManagedFields, encodeManagedFields, isResetManagedFields, managerIdentifier, stripMeta, type Managed } from './managed-fields.ts';
 import { schemaFor, zeroObject } from './schema.ts';
+import { jsonEq } from './typed.ts';
 import { applyManaged, updateManaged, type FieldFilter } from './updater.ts';
 
 /** What is being written: the kind (at its served version) and through which subresource. */
@@ -96,7 +97,7 @@ function withoutManagedFields(obj: KubeObject | Record<string, unknown>): Record
 
 function decodeLive(live: KubeObject | undefined): Managed {
   try {
-    return decodeManagedFields(live?.metadata?.managedFields);
+    return decodeManagedFields(live?.metadata?.managedFields, true);
   } catch {
     return new Map();
   }
@@ -133,6 +134,7 @@ export function updateManagedFields(scope: FieldManagerScope, live: KubeObject |
     let managed: Managed;
     if (scope.subresource) managed = decodeLive(live);
     else if (isResetManagedFields(meta.managedFields)) managed = new Map();
+    else if (live && jsonEq(meta.managedFields, live.metadata?.managedFields)) managed = decodeLive(live);
     else {
       try {
         managed = decodeManagedFields(meta.managedFields);
@@ -166,7 +168,7 @@ export function applyManagedFields(scope: FieldManagerScope, live: KubeObject | 
   if (cm && cm.managedFields !== undefined && cm.managedFields !== null) throw newBadRequest('metadata.managedFields must be nil');
   let managed: Managed;
   try {
-    managed = decodeManagedFields(live?.metadata?.managedFields);
+    managed = decodeManagedFields(live?.metadata?.managedFields, true);
   } catch (err) {
     throw newInternalError(`failed to decode managed fields: ${(err as Error).message}`);
   }

@@ -17,14 +17,61 @@ export interface ManagedFieldsEntry {
   subresource?: string;
 }
 
-/** One manager's ownership: who (manager, operation, apiVersion, subresource), when, and which fields. */
+/**
+ * One manager's ownership: who (manager, operation, apiVersion, subresource), when, and which
+ * fields — as a decoded `set`, or (entries read back from storage, which Skiff wrote canonically)
+ * as the stored FieldsV1 `raw`, decoded only when the entry has to change ({@link entrySet}).
+ */
 export interface ManagerEntry {
   manager: string;
   operation: 'Apply' | 'Update';
   apiVersion: string;
   subresource?: string;
   time?: string;
-  set: FieldSet;
+  set?: FieldSet;
+  raw?: Record<string, unknown>;
+}
+
+/** The entry's field set, decoding (and caching) the stored FieldsV1 on first use. */
+export function entrySet(e: ManagerEntry): FieldSet {
+  return (e.set ??= fieldSetFromFieldsV1(e.raw ?? {}));
+}
+
+/** Whether the entry's set has a member in common with `s`, without decoding a stored FieldsV1. */
+export function entryIntersects(e: ManagerEntry, s: FieldSet): boolean {
+  return e.set ? setIntersects(e.set, s) : rawIntersects(e.raw ?? {}, s);
+}
+
+function setIntersects(a: FieldSet, b: FieldSet): boolean {
+  if (a.member && b.member) return true;
+  if (!a.children || !b.children) return false;
+  const [small, big] = a.children.size <= b.children.size ? [a.children, b.children] : [b.children, a.children];
+  for (const [k, x] of small) {
+    const y = big.get(k);
+    if (y && setIntersects(x, y)) return true;
+  }
+  return false;
+}
+
+function rawIntersects(raw: Record<string, unknown>, s: FieldSet): boolean {
+  if (!s.children) return false;
+  for (const [k, c] of s.children) {
+    const r = raw[k] as Record<string, unknown> | undefined;
+    if (!r || typeof r !== 'object') continue;
+    let member = false;
+    let any = false;
+    for (const rk in r) {
+      any = true;
+      if (rk === '.') {
+        member = true;
+        break;
+      }
+    }
+    if (!any) member = true;
+    if (c.member && member) return true;
+    if (c.children && rawIntersects(r, c)) return true;
+  }
+  return false;
 }
 
 /** All managers of an object by manager identifier ({@link managerIdentifier}). */
@@ -60,12 +107,13 @@ export function isResetManagedFields(v: unknown): boolean {
 }
 
 /**
- * DecodeManagedFields: validates and decodes metadata.managedFields.
+ * DecodeManagedFields: validates and decodes metadata.managedFields. With `lazy`, non-empty
+ * FieldsV1 are kept as stored (for the live object's entries, which Skiff itself encoded).
  * @throws Error with upstream's messages (`operation must be \`Apply\` or \`Update\``,
  *   `apiVersion must not be empty`, `missing fieldsType in managed fields entry N`,
  *   `invalid fieldsType "X" in managed fields entry N`, or a fieldsV1 parse error).
  */
-export function decodeManagedFields(v: unknown): Managed {
+export function decodeManagedFields(v: unknown, lazy = false): Managed {
   const out: Managed = new Map();
   if (v === undefined || v === null) return out;
   if (!Array.isArray(v)) throw new Error('managedFields must be a list');
@@ -79,8 +127,10 @@ export function decodeManagedFields(v: unknown): Managed {
     if (e.manager !== undefined && typeof e.manager !== 'string') throw new Error(`invalid manager in managed fields entry ${i}`);
     if (e.subresource !== undefined && typeof e.subresource !== 'string') throw new Error(`invalid subresource in managed fields entry ${i}`);
     if (e.time !== undefined && e.time !== null && (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time)))) throw new Error(`invalid time in managed fields entry ${i}`);
-    const set = fieldSetFromFieldsV1(e.fieldsV1 ?? {});
-    const entry: ManagerEntry = { manager: e.manager ?? '', operation: e.operation, apiVersion: e.apiVersion, set };
+    const fv = e.fieldsV1 ?? {};
+    const entry: ManagerEntry = { manager: e.manager ?? '', operation: e.operation, apiVersion: e.apiVersion };
+    if (lazy && fv !== null && typeof fv === 'object' && !Array.isArray(fv) && Object.keys(fv).length > 0) entry.raw = fv;
+    else entry.set = fieldSetFromFieldsV1(fv);
     if (e.subresource) entry.subresource = e.subresource;
     if (e.time) entry.time = e.time;
     out.set(managerIdentifier(entry), entry);
@@ -93,7 +143,7 @@ export function decodeManagedFields(v: unknown): Managed {
  * apiVersion, subresource); managers with empty sets are dropped. Returns undefined when none remain.
  */
 export function encodeManagedFields(m: Managed): ManagedFieldsEntry[] | undefined {
-  const entries = [...m.values()].filter((e) => !e.set.empty());
+  const entries = [...m.values()].filter((e) => (e.set ? !e.set.empty() : !!e.raw));
   if (!entries.length) return undefined;
   const secs = (t?: string) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
   entries.sort((p, q) => {
@@ -111,7 +161,7 @@ export function encodeManagedFields(m: Managed): ManagedFieldsEntry[] | undefine
     const out: ManagedFieldsEntry = { manager: e.manager, operation: e.operation, apiVersion: e.apiVersion };
     if (e.time) out.time = e.time;
     out.fieldsType = 'FieldsV1';
-    out.fieldsV1 = fieldSetToFieldsV1(e.set);
+    out.fieldsV1 = e.set ? fieldSetToFieldsV1(e.set) : e.raw;
     if (e.subresource) out.subresource = e.subresource;
     return out;
   });
@@ -141,6 +191,9 @@ export const MAX_UPDATE_MANAGERS = 10;
  */
 export function capUpdateManagers(m: Managed, max = MAX_UPDATE_MANAGERS): void {
   const t = (e: ManagerEntry) => (e.time ? Date.parse(e.time) : 0);
+  let n = 0;
+  for (const e of m.values()) if (e.operation === 'Update') n++;
+  if (n <= max) return;
   for (;;) {
     const updates = [...m.entries()].filter(([, e]) => e.operation === 'Update');
     if (updates.length <= max) return;
@@ -150,6 +203,6 @@ export function capUpdateManagers(m: Managed, max = MAX_UPDATE_MANAGERS): void {
     const aid = managerIdentifier({ manager: 'ancient-changes', operation: 'Update', apiVersion: e.apiVersion });
     const prev = m.get(aid);
     m.delete(id);
-    m.set(aid, { manager: 'ancient-changes', operation: 'Update', apiVersion: e.apiVersion, time: prev?.time ?? e.time, set: e.set.union(prev?.set) });
+    m.set(aid, { manager: 'ancient-changes', operation: 'Update', apiVersion: e.apiVersion, time: prev?.time ?? e.time, set: entrySet(e).union(prev ? entrySet(prev) : undefined) });
   }
 }

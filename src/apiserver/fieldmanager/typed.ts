@@ -147,13 +147,17 @@ function cmpObject(c: Comparison, a: Obj | undefined, b: Obj | undefined, n: Typ
   if (a) {
     for (const k in a) {
       if (a[k] === undefined) continue;
-      cmpValue(c, a[k], b?.[k], childNode(n, k), [...path, fieldElement(k)]);
+      path.push('f:' + k);
+      cmpValue(c, a[k], b?.[k], childNode(n, k), path);
+      path.pop();
     }
   }
   if (b) {
     for (const k in b) {
       if (b[k] === undefined || (a && a[k] !== undefined)) continue;
-      cmpValue(c, undefined, b[k], childNode(n, k), [...path, fieldElement(k)]);
+      path.push('f:' + k);
+      cmpValue(c, undefined, b[k], childNode(n, k), path);
+      path.pop();
     }
   }
 }
@@ -174,7 +178,7 @@ function kindOf(v: unknown, n: TypeNode | undefined): Kind {
 }
 
 function cmpValue(c: Comparison, a: unknown, b: unknown, n: TypeNode | undefined, path: Path): void {
-  if (a === undefined && b === undefined) return;
+  if (a === b) return;
   // A null (a Go nil slice/map without omitempty) turning into a container: its content is added, not the node.
   if (a === null && b !== undefined && kindOf(b, n) !== 'leaf' && !isEmptyContainer(b)) {
     if (Array.isArray(b)) return cmpValue(c, [], b, n, path);
@@ -202,13 +206,17 @@ function cmpValue(c: Comparison, a: unknown, b: unknown, n: TypeNode | undefined
     for (let i = 0; i < lb.length; i++) ib.set(eb[i], lb[i]);
     const set = n!.list === 'set';
     for (const [k, v] of ia) {
-      if (set) cmpLeaf(c, v, ib.has(k) ? v : undefined, [...path, k]);
-      else cmpItem(c, v, ib.get(k), n, [...path, k]);
+      path.push(k);
+      if (set) cmpLeaf(c, v, ib.has(k) ? v : undefined, path);
+      else cmpItem(c, v, ib.get(k), n, path);
+      path.pop();
     }
     for (const [k, v] of ib) {
       if (ia.has(k)) continue;
-      if (set) cmpLeaf(c, undefined, v, [...path, k]);
-      else cmpItem(c, undefined, v, n, [...path, k]);
+      path.push(k);
+      if (set) cmpLeaf(c, undefined, v, path);
+      else cmpItem(c, undefined, v, n, path);
+      path.pop();
     }
     return;
   }

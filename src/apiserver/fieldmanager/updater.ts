@@ -3,7 +3,7 @@
  * (update.go: Updater.update, Updater.Update, Updater.Apply, Updater.prune).
  */
 import { FieldSet, type Path } from './fieldpath.ts';
-import type { Managed, ManagerEntry } from './managed-fields.ts';
+import { entryIntersects, entrySet, type Managed, type ManagerEntry } from './managed-fields.ts';
 import { compare, merge, removeItems, toFieldSet, jsonEq, type Comparison } from './typed.ts';
 import type { TypeNode } from './schema.ts';
 import { newApplyConflictError, type Conflict } from './conflicts.ts';
@@ -24,26 +24,27 @@ export function takeOwnership(managed: Managed, live: unknown, next: unknown, sc
   const changed = cmp.modified.union(cmp.added);
   const conflicts: Conflict[] = [];
   const taken = new Map<string, FieldSet>();
+  const removedAny = !cmp.removed.empty();
+  const touched: string[] = [];
   for (const [id, e] of managed) {
     if (id === self) continue;
-    const c = e.set.intersection(changed);
-    if (!c.empty()) {
+    const hitChanged = !changed.empty() && entryIntersects(e, changed);
+    if (hitChanged) {
+      const c = entrySet(e).intersection(changed);
       taken.set(id, c);
       c.iterate((p: Path) => conflicts.push({ manager: id, path: p }));
     }
+    if (hitChanged || (removedAny && entryIntersects(e, cmp.removed))) touched.push(id);
   }
   if (!force && conflicts.length) throw newApplyConflictError(conflicts);
-  const removedAny = !cmp.removed.empty();
-  for (const [id, e] of [...managed]) {
-    if (id === self) continue;
-    let s = e.set;
+  for (const id of touched) {
+    const e = managed.get(id)!;
+    let s = entrySet(e);
     const t = taken.get(id);
     if (t) s = s.difference(t);
     if (removedAny) s = s.difference(cmp.removed);
-    if (s !== e.set) {
-      if (s.empty()) managed.delete(id);
-      else managed.set(id, { ...e, set: s });
-    }
+    if (s.empty()) managed.delete(id);
+    else managed.set(id, { ...e, set: s, raw: undefined });
   }
   return cmp;
 }
@@ -59,7 +60,7 @@ export function updateManaged(managed: Managed, live: unknown, next: unknown, sc
   const mine = strip(cmp.modified.union(cmp.added).difference(cmp.removed));
   if (mine.empty()) return;
   const prev = managed.get(id);
-  managed.set(id, { ...entry, time: now, set: prev ? mine.union(prev.set) : mine });
+  managed.set(id, { ...entry, time: now, set: prev ? mine.union(entrySet(prev)) : mine });
 }
 
 /**
@@ -85,10 +86,10 @@ export function applyManaged(
   const set = strip(filter(toFieldSet(config, schema)));
   const last = managed.get(id);
   managed.set(id, { ...entry, time: last?.time, set });
-  if (last && !last.set.empty()) {
+  if (last && !entrySet(last).empty()) {
     let owned = new FieldSet();
-    for (const e of managed.values()) owned = owned.union(e.set);
-    const toRemove = last.set.difference(owned);
+    for (const e of managed.values()) owned = owned.union(entrySet(e));
+    const toRemove = entrySet(last).difference(owned);
     if (!toRemove.empty()) {
       // merge() shares untouched subtrees with `live`: copy before removing in place.
       merged = structuredClone(merged);
