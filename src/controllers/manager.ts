@@ -27,6 +27,7 @@ import { DaemonSetsController } from './daemonset/daemonset-controller.ts';
 import { StatefulSetController } from './statefulset/stateful-set.ts';
 import { ResourceQuotaController } from './resourcequota/resource-quota-controller.ts';
 import { PodGCController, type PodGCControllerOptions } from './podgc/gc-controller.ts';
+import { ClusterRoleAggregationController } from './clusterroleaggregation/clusterrole-aggregation-controller.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -47,7 +48,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob' | 'resourcequota' | 'podgc';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob' | 'resourcequota' | 'podgc' | 'clusterrole-aggregation';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -83,7 +84,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob', 'resourcequota', 'podgc']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob', 'resourcequota', 'podgc', 'clusterrole-aggregation']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -159,6 +160,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('podgc')) {
     const c = new PodGCController({ client, factory, logger: log, ...opts.podGC });
     runs.push({ name: 'podgc', run: () => c.run(signal) });
+  }
+  if (enabled.has('clusterrole-aggregation') && (await filterServedResources(client, [{ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' }])).length) {
+    const c = new ClusterRoleAggregationController({ client, factory, logger: log });
+    runs.push({ name: 'clusterrole-aggregation', run: () => c.run(1, signal) });
   }
   if (enabled.has('node-lifecycle')) runs.push(...startNodeLifecycleControllers(client, factory, log, Math.min(workers, 2), signal, opts.nodeLifecycle));
   if (enabled.has('persistentvolume-binder')) runs.push(...(await startVolumeControllers(client, factory, log, workers, signal, opts.localPathProvisioner)));

@@ -14,7 +14,7 @@
 import type { Client, KubeObject } from '../../../client/interface.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../../../machinery/errors.ts';
 import { RBAC_GROUP, type PolicyRule, type Subject } from '../../../api/rbac/v1/policy.ts';
-import { labelSelectorMatches } from './aggregation.ts';
+import { aggregateRules, ruleKey } from './aggregation.ts';
 
 const GVR_CLUSTERROLES = { group: RBAC_GROUP, version: 'v1', resource: 'clusterroles' };
 const GVR_CLUSTERROLEBINDINGS = { group: RBAC_GROUP, version: 'v1', resource: 'clusterrolebindings' };
@@ -124,39 +124,6 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     clusterRoleBinding('system:basic-user', 'system:basic-user', [group('system:authenticated')]),
     clusterRoleBinding('system:public-info-viewer', 'system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
   ];
-}
-
-function ruleKey(r: PolicyRule): string {
-  const s = (v: string[] | undefined) => JSON.stringify(v ?? []);
-  return `${s(r.verbs)}|${s(r.apiGroups)}|${s(r.resources)}|${s(r.resourceNames)}|${s(r.nonResourceURLs)}`;
-}
-
-/**
- * The clusterrole-aggregation controller's computation (pkg/controller/clusterroleaggregation):
- * the union, without duplicates and in order, of the rules of every ClusterRole (other than
- * `role` itself) matched by one of `role`'s clusterRoleSelectors.
- */
-export function aggregateRules(role: KubeObject, all: KubeObject[]): PolicyRule[] {
-  const sels = ((role as Record<string, any>).aggregationRule?.clusterRoleSelectors ?? []) as unknown[];
-  const out: PolicyRule[] = [];
-  const seen = new Set<string>();
-  const matched = new Set<string>();
-  for (const sel of sels) {
-    for (const other of [...all].sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)))) {
-      const name = String(other.metadata?.name);
-      if (name === role.metadata?.name || matched.has(name)) continue;
-      if (!labelSelectorMatches(sel, other.metadata?.labels ?? {})) continue;
-      matched.add(name);
-      for (const r of ((other as Record<string, unknown>).rules ?? []) as PolicyRule[]) {
-        const k = ruleKey(r);
-        if (!seen.has(k)) {
-          seen.add(k);
-          out.push(r);
-        }
-      }
-    }
-  }
-  return out;
 }
 
 /**
