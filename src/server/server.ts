@@ -16,6 +16,7 @@ import { EtcdBackend } from '../storage/etcd/etcd-backend.ts';
 import type { Backend } from '../storage/backend.ts';
 import { startCompactor } from '../storage/compactor.ts';
 import { APIServer } from '../apiserver/server.ts';
+import { newInProcessClient } from '../client/in-process.ts';
 import { KubeletConnections } from '../apiserver/kubelet-client.ts';
 import { TokenAuthenticator } from '../apiserver/auth/token.ts';
 import { UnionAuthenticator, X509Authenticator } from '../apiserver/auth/x509.ts';
@@ -157,13 +158,14 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
       localPathProvisioner: opts.disableAgent ? undefined : { storageDir: path.join(paths.root, 'agent', 'storage'), nodeName: opts.nodeName },
     });
     controllers.catch((err: unknown) => log.error({ err }, 'controller manager stopped'));
-    const scheduler = new Scheduler({ client });
+    // Each component writes under its upstream field manager name (managedFields), from its User-Agent.
+    const scheduler = new Scheduler({ client: newInProcessClient(api, { userAgent: 'kube-scheduler/v1.32.0 (skiff)' }) });
     scheduler.start(controllersAbort.signal).catch((err: unknown) => log.error({ err }, 'scheduler stopped'));
 
     // 4. the local node agent
     if (!opts.disableAgent) {
       const agent = await startAgent({
-        client,
+        client: newInProcessClient(api, { userAgent: 'kubelet/v1.32.0 (skiff)' }),
         kubelets,
         nodeName: opts.nodeName,
         dataDir: paths.root,
