@@ -247,6 +247,11 @@ export class DaemonSetsController extends BaseController {
             podsToDelete.push(p.metadata!.name!);
             continue;
           }
+          if (p.status?.phase === 'Succeeded') {
+            this.recorder.eventf(ds, 'Normal', 'SucceededDaemonPod', 'Found succeeded daemon pod %s/%s on node %s, will try to delete it', p.metadata?.namespace, p.metadata?.name, name);
+            podsToDelete.push(p.metadata!.name!);
+            continue;
+          }
           running.push(p);
         }
         running.sort(byCreationTimestamp);
