@@ -324,7 +324,7 @@ describeEachBackend('kubectl against the HTTPS apiserver', (store) => {
     await backend.compact(await backend.currentRevision());
     const gone = await kubectl(['get', '--raw', exact]);
     assert.equal(gone.code, 1);
-    assert.match(gone.stderr, /Error from server \(Expired\): too old resource version: /);
+    assert.match(gone.stderr, /Error from server \(Expired\): The resourceVersion for the provided list is too old\./);
   });
 
   if (store.kind === 'etcd') {

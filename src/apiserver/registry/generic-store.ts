@@ -302,7 +302,8 @@ export class GenericStore {
               'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
             );
           }
-          throw newResourceExpired(`too old resource version: ${revision} (${await this.backend.compactRevision()})`);
+          // etcd3 store interpretListError: a list at a compacted revision.
+          throw newResourceExpired('The resourceVersion for the provided list is too old.');
         }
         this.mapStorageError(err, '');
       }
