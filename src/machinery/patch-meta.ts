@@ -177,6 +177,7 @@ const table: Record<string, PatchSchema> = {
   'v1/ServiceAccount': kindSchema('ServiceAccount', undefined, undefined, { secrets: { strategy: 'merge', mergeKey: 'name' } }),
   'v1/Endpoints': kindSchema('Endpoints'),
   'v1/Event': kindSchema('Event'),
+  'events.k8s.io/v1/Event': kindSchema('Event'),
   'v1/LimitRange': kindSchema('LimitRange'),
   'v1/ResourceQuota': kindSchema('ResourceQuota'),
   'apps/v1/Deployment': deploymentSchema,

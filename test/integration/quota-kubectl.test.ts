@@ -248,6 +248,12 @@ type: Normal
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'event.events.k8s.io/new-ev\n');
 
+  // Strategic merge patch (kubectl patch's default) and a re-apply work on events.k8s.io/v1 too.
+  r = await kubectl(['patch', 'events.v1.events.k8s.io', 'new-ev', '-n', 'team', '-p', '{"metadata":{"labels":{"seen":"yes"}}}']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await kubectl(['get', 'events', 'new-ev', '-n', 'team', '-o', 'jsonpath={.metadata.labels.seen}']);
+  assert.equal(r.stdout, 'yes');
+
   r = await kubectl(['events', '-n', 'team']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m);
