@@ -5,7 +5,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runKubectl, type KubectlRun } from '../support/kubectl.ts';
@@ -238,4 +239,25 @@ subjects:
 - {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}
 `));
   ok(await k(['apply', '-f', '-', '--as', 'alice'], binding('bob-root', 'ClusterRole', 'cluster-admin')));
+});
+
+test('skiff kubeconfig --user carol --group dev writes a working client-certificate kubeconfig', async () => {
+  // The data dir layout `skiff server` keeps: <data-dir>/kubeconfig.yaml and <data-dir>/server/pki/ca.{crt,key}.
+  const dataDir = join(dir, 'data');
+  mkdirSync(join(dataDir, 'server', 'pki'), { recursive: true });
+  copyFileSync(caPaths.caCertPath, join(dataDir, 'server', 'pki', 'ca.crt'));
+  copyFileSync(caPaths.caKeyPath, join(dataDir, 'server', 'pki', 'ca.key'));
+  writeKubeconfig(join(dataDir, 'kubeconfig.yaml'), { server: url, caPem, token: 'unused' });
+  const out = join(dir, 'carol.yaml');
+  const cli = await new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'kubeconfig', '--user', 'carol', '--group', 'dev', '--data-dir', dataDir, '--output', out], { timeout: 60_000 }, (err, _o, stderr) =>
+      resolve({ code: err ? 1 : 0, stderr: String(stderr) }),
+    ),
+  );
+  assert.equal(cli.code, 0, cli.stderr);
+  const who = ok(await k(['auth', 'whoami'], undefined, out));
+  assert.match(who.stdout, /Username\s+carol\n/);
+  assert.match(who.stdout, /Groups\s+\[dev system:authenticated\]/);
+  // carol is in group dev, which has view in namespace dev (bound above).
+  assert.equal(ok(await k(['auth', 'can-i', 'list', 'pods', '-n', 'dev'], undefined, out)).stdout.trim(), 'yes');
 });

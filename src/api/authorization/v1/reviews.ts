@@ -15,7 +15,7 @@ function attributesErrors(spec: Record<string, unknown>): FieldError[] {
   const hasRes = spec.resourceAttributes !== undefined && spec.resourceAttributes !== null;
   const hasNonRes = spec.nonResourceAttributes !== undefined && spec.nonResourceAttributes !== null;
   if (hasRes && hasNonRes) errs.push(invalid('spec.nonResourceAttributes', spec.nonResourceAttributes, 'cannot be specified in combination with resourceAttributes'));
-  if (!hasRes && !hasNonRes) errs.push(invalid('spec.resourceAttributes', null, 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
+  if (!hasRes && !hasNonRes) errs.push(invalid('spec.resourceAttributes', 'null', 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
   return errs;
 }
 
