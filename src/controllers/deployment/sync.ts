@@ -173,17 +173,18 @@ export async function getNewReplicaSet(
         throw e;
       }
     } else {
+      const msg = `Failed to create new replica set "${newRS.metadata!.name}": ${e instanceof Error ? e.message : String(e)}`;
       if (hasProgressDeadline(d)) {
         dm.status ??= {};
-        const msg = `Failed to create new replica set "${newRS.metadata!.name}": ${e instanceof Error ? e.message : String(e)}`;
         setDeploymentCondition(dm.status, newDeploymentCondition('Progressing', 'False', FailedRSCreateReason, msg, ctx.now()));
-        ctx.recorder.event(d, 'Warning', FailedRSCreateReason, msg);
         try {
           await updateDeploymentStatus(ctx, d);
         } catch {
           /* the create error is what gets retried */
         }
       }
+      // Upstream records the event whether or not a progress deadline is set.
+      ctx.recorder.event(d, 'Warning', FailedRSCreateReason, msg);
       throw e;
     }
   }
