@@ -53,7 +53,7 @@ before(async () => {
   const { url } = await api.listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.certPem, key: pki.keyPem } });
   kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: url, caPem: pki.caPem, token });
-  await startControllers(api.inProcessClient(), stop.signal, { controllers: ['resourcequota'], syncTimeoutMs: 30_000 });
+  await startControllers(api.inProcessClient(), stop.signal, { controllers: ['resourcequota', 'namespace'], syncTimeoutMs: 30_000 });
   for (const ns of ['team', 'limits']) {
     const r = await kubectl(['create', 'namespace', ns]);
     assert.equal(r.code, 0, r.stderr);
@@ -263,4 +263,23 @@ type: Normal
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Scaled/);
   assert.doesNotMatch(r.stdout, /Pulled/);
+});
+
+test('deleting a namespace removes its quotas, limit ranges, pod templates and events', async () => {
+  let r = await kubectl(['apply', '-f', '-'], `apiVersion: v1
+kind: PodTemplate
+metadata: {name: t2, namespace: limits}
+template:
+  spec:
+    containers:
+    - {name: web, image: nginx:1}
+`);
+  assert.equal(r.code, 0, r.stderr);
+  r = await kubectl(['delete', 'namespace', 'limits', '--wait=false']);
+  assert.equal(r.code, 0, r.stderr);
+  await until('namespace gone', async () => (await kubectl(['get', 'namespace', 'limits'])).code !== 0);
+  for (const res of ['resourcequotas', 'limitranges', 'podtemplates', 'pods']) {
+    r = await kubectl(['get', res, '-n', 'limits', '-o', 'name']);
+    assert.equal(r.stdout, '', res);
+  }
 });

@@ -42,6 +42,7 @@ export const DefaultNamespacedResources: GroupVersionResource[] = [
   GVR.secrets,
   GVR.serviceaccounts,
   g('', 'persistentvolumeclaims'),
+  g('', 'podtemplates'),
   g('', 'limitranges'),
   g('', 'resourcequotas'),
   g('policy', 'poddisruptionbudgets'),
