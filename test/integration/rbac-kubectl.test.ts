@@ -96,6 +96,13 @@ test('bootstrap policy exists; printers as upstream (Role: NAME CREATED AT; Role
   assert.match(role.stdout, /^NAME\s+CREATED AT\npod-reader\s+\S+Z\n$/);
 });
 
+test('kubectl describe role / rolebinding print the rules and subjects', async () => {
+  const role = ok(await k(['describe', 'role', 'pod-reader', '-n', 'dev']));
+  assert.match(role.stdout, /PolicyRule:\n\s+Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs\n\s+-+\s+-+\s+-+\s+-+\n\s+pods\s+\[\]\s+\[\]\s+\[get list\]/);
+  const rb = ok(await k(['describe', 'rolebinding', 'alice-reads-pods', '-n', 'dev']));
+  assert.match(rb.stdout, /Role:\n\s+Kind:\s+Role\n\s+Name:\s+pod-reader\nSubjects:\n\s+Kind\s+Name\s+Namespace\n\s+-+\s+-+\s+-+\n\s+User\s+alice/);
+});
+
 test('alice (impersonated) reads pods in dev; Forbidden in default with upstream wording', async () => {
   const inDev = ok(await k(['get', 'pods', '-n', 'dev', '--as', 'alice']));
   assert.match(inDev.stdout, /^NAME\s+READY\s+STATUS/);

@@ -88,7 +88,7 @@ export async function impersonate(req: IncomingMessage, user: UserInfo, authoriz
   }
   if (userName === 'system:anonymous') {
     if (!newGroups.includes('system:unauthenticated')) newGroups.push('system:unauthenticated');
-  } else if (!newGroups.includes('system:authenticated')) {
+  } else if (!newGroups.includes('system:authenticated') && !newGroups.includes('system:unauthenticated')) {
     newGroups.push('system:authenticated');
   }
   const out: UserInfo & { extra?: Record<string, string[]> } = { name: userName, groups: newGroups };
