@@ -103,6 +103,15 @@ test('kubectl describe role / rolebinding print the rules and subjects', async (
   assert.match(rb.stdout, /Role:\n\s+Kind:\s+Role\n\s+Name:\s+pod-reader\nSubjects:\n\s+Kind\s+Name\s+Namespace\n\s+-+\s+-+\s+-+\n\s+User\s+alice/);
 });
 
+test('kubectl explain and api-resources know the RBAC and review kinds', async () => {
+  const ex = ok(await k(['explain', 'clusterrole.aggregationRule']));
+  assert.match(ex.stdout, /GROUP:\s+rbac\.authorization\.k8s\.io\nKIND:\s+ClusterRole\nVERSION:\s+v1/);
+  const ar = ok(await k(['api-resources', '--api-group', 'rbac.authorization.k8s.io', '-o', 'name']));
+  assert.deepEqual(ar.stdout.trim().split('\n').sort(), ['clusterrolebindings.rbac.authorization.k8s.io', 'clusterroles.rbac.authorization.k8s.io', 'rolebindings.rbac.authorization.k8s.io', 'roles.rbac.authorization.k8s.io']);
+  const az = ok(await k(['api-resources', '--api-group', 'authorization.k8s.io', '-o', 'wide']));
+  assert.match(az.stdout, /selfsubjectaccessreviews\s+authorization\.k8s\.io\/v1\s+false\s+SelfSubjectAccessReview\s+create/);
+});
+
 test('alice (impersonated) reads pods in dev; Forbidden in default with upstream wording', async () => {
   const inDev = ok(await k(['get', 'pods', '-n', 'dev', '--as', 'alice']));
   assert.match(inDev.stdout, /^NAME\s+READY\s+STATUS/);
