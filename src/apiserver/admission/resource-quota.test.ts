@@ -87,8 +87,8 @@ describe('ResourceQuota admission decisions', () => {
 
   test('a quota without usage for a tracked resource refuses (status unknown)', async () => {
     const q = new FakeQuotas();
-    q.add('q', { pods: '2', services: '1' }, { services: '0' });
-    await rejects(new ResourceQuotaAdmission(q).validate(attrs('pods', pod('a'))), 'pods "a" is forbidden: status unknown for quota: q, resources: pods');
+    q.add('q', { pods: '2', 'count/pods': '5', services: '1' }, { services: '0', 'count/pods': '0' });
+    await rejects(new ResourceQuotaAdmission(q).validate(attrs('pods', pod('a'))), 'pods "a" is forbidden: status unknown for quota: q, resources: count/pods,pods');
   });
 
   test('a quota the controller has not synced yet (empty status) does not constrain', async () => {
