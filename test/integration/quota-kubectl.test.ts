@@ -105,6 +105,17 @@ spec:
   await until('usage replenished', async () => (await kubectl(['get', '--raw', '/api/v1/namespaces/team/resourcequotas?resourceVersion=0'])).stdout.includes('"pods":"1"'));
   r = await kubectl(['apply', '-f', '-'], podYaml('p3', 'team'));
   assert.equal(r.code, 0, r.stderr);
+
+  // Re-applying a changed quota (strategic merge patch) raises the limit; the controller copies it to status.hard.
+  r = await kubectl(['apply', '-f', '-'], `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: q, namespace: team}
+spec:
+  hard: {pods: "4", count/configmaps: "10"}
+`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /resourcequota\/q configured/);
+  await until('status.hard follows', async () => (await kubectl(['get', 'quota', 'q', '-n', 'team', '-o', 'jsonpath={.status.hard.pods}/{.status.used.pods}'])).stdout === '4/2');
 });
 
 test('a quota on requests.cpu needs every container to request cpu', async () => {
