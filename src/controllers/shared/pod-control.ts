@@ -8,7 +8,7 @@ import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { GVR, type Client, type KubeObject } from '../../client/interface.ts';
 import type { EventRecorder } from '../../client/record.ts';
-import { newInvalid, invalid } from '../../machinery/errors.ts';
+import { newInvalid, invalid, isNotFound, StatusError } from '../../machinery/errors.ts';
 import { deepCopy, type K } from '../../client/object-util.ts';
 
 /** Pod operations used by workload controllers (so tests can fake them). */
@@ -67,7 +67,9 @@ export class RealPodControl implements PodControlInterface {
       this.recorder.eventf(controllerObject, 'Normal', 'SuccessfulCreate', 'Created pod: %s', created.metadata?.name);
       return created;
     } catch (e) {
-      this.recorder.eventf(controllerObject, 'Warning', 'FailedCreate', 'Error creating: %s', e instanceof Error ? e.message : String(e));
+      // Upstream sends no event when the namespace is terminating (every later create fails too).
+      const terminating = e instanceof StatusError && !!e.status.details?.causes?.some((c) => c.reason === 'NamespaceTerminating');
+      if (!terminating) this.recorder.eventf(controllerObject, 'Warning', 'FailedCreate', 'Error creating: %s', e instanceof Error ? e.message : String(e));
       throw e;
     }
   }
@@ -77,7 +79,8 @@ export class RealPodControl implements PodControlInterface {
       await this.client.delete(GVR.pods, namespace, podName);
       this.recorder.eventf(controllerObject, 'Normal', 'SuccessfulDelete', 'Deleted pod: %s', podName);
     } catch (e) {
-      this.recorder.eventf(controllerObject, 'Warning', 'FailedDelete', 'Error deleting: %s', e instanceof Error ? e.message : String(e));
+      // A pod that is already gone is no failure worth an event (upstream DeletePod).
+      if (!isNotFound(e)) this.recorder.eventf(controllerObject, 'Warning', 'FailedDelete', 'Error deleting: %s', e instanceof Error ? e.message : String(e));
       throw e;
     }
   }
