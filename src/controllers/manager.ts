@@ -114,7 +114,7 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   }
   if (enabled.has('garbagecollector')) {
     const resources = await filterServedResources(client, opts.gcResources ?? DefaultGCResources);
-    const c = new GarbageCollector({ client, factory, resources, logger: log });
+    const c = new GarbageCollector({ client, factory, resources, logger: log, recorder: new ClientEventRecorder(client, { component: 'garbage-collector-controller', logger: log }) });
     runs.push({ name: 'garbagecollector', run: () => c.run(workers, signal) });
   }
   if (enabled.has('namespace')) {

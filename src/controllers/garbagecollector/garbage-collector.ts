@@ -24,6 +24,7 @@ import { DeletedFinalStateUnknown, defaultLogger, type Logger, type SharedInform
 import type { SharedInformerFactory } from '../../client/informer-factory.ts';
 import { gvrForKind, isNamespacedResource } from '../../client/resource-kinds.ts';
 import { isNotFound } from '../../machinery/errors.ts';
+import type { EventRecorder } from '../../client/record.ts';
 import { BaseController } from '../shared/base-controller.ts';
 
 /** Finalizer for Orphan propagation. */
@@ -62,6 +63,8 @@ export interface GarbageCollectorOptions {
   /** Resources to monitor (default {@link DefaultGCResources}). */
   resources?: GroupVersionResource[];
   logger?: Logger;
+  /** Events (component `garbage-collector-controller` upstream): OwnerRefInvalidNamespace; none when absent. */
+  recorder?: EventRecorder;
 }
 
 const gvrId = (g: GroupVersionResource) => `${g.group}/${g.version}/${g.resource}`;
@@ -78,9 +81,12 @@ export class GarbageCollector extends BaseController {
   /** uid → identity of every object seen in the monitored informers. */
   private readonly uidIndex = new Map<string, { gvr: GroupVersionResource; ns?: string; name: string }>();
 
+  private readonly recorder?: EventRecorder;
+
   constructor(opts: GarbageCollectorOptions) {
     super('garbagecollector', (key) => this.attemptToDeleteItem(key), { logger: opts.logger ?? defaultLogger });
     this.client = opts.client;
+    this.recorder = opts.recorder;
     for (const gvr of opts.resources ?? DefaultGCResources) {
       const inf = opts.factory.forResource(gvr);
       inf.addIndexers({ [OwnerUidIndex]: (o) => (o.metadata?.ownerReferences ?? []).map((r: OwnerReference) => r.uid) });
@@ -107,6 +113,7 @@ export class GarbageCollector extends BaseController {
     const uid = cur.metadata?.uid;
     if (uid) this.uidIndex.set(uid, { gvr, ns: cur.metadata?.namespace, name: cur.metadata!.name! });
     const refsChanged = JSON.stringify(old?.metadata?.ownerReferences ?? []) !== JSON.stringify(cur.metadata?.ownerReferences ?? []);
+    if (!old || refsChanged) this.reportInvalidNamespaceOwnerRefs(gvr, cur, old);
     const deleting = !!cur.metadata?.deletionTimestamp;
     const startedDeleting = deleting && !old?.metadata?.deletionTimestamp;
     const finalizersChanged = JSON.stringify(old?.metadata?.finalizers ?? []) !== JSON.stringify(cur.metadata?.finalizers ?? []);
@@ -133,6 +140,27 @@ export class GarbageCollector extends BaseController {
     }
   }
 
+  /**
+   * Upstream addDependentToOwners/reportInvalidNamespaceOwnerRef: a dependent whose ownerReference
+   * names an observed namespaced owner in another namespace (or a namespaced owner of a
+   * cluster-scoped dependent) gets a Warning `OwnerRefInvalidNamespace` Event, message
+   * `ownerRef [<apiVersion>/<kind>, namespace: <dependent ns>, name: <name>, uid: <uid>] does not
+   * exist in namespace "<dependent ns>"`. Only references new since `old` are reported.
+   */
+  private reportInvalidNamespaceOwnerRefs(gvr: GroupVersionResource, cur: KubeObject, old: KubeObject | undefined): void {
+    if (!this.recorder) return;
+    const seen = new Set((old?.metadata?.ownerReferences ?? []).map((r: OwnerReference) => r.uid));
+    const ns = cur.metadata?.namespace ?? '';
+    for (const ref of (cur.metadata?.ownerReferences ?? []) as OwnerReference[]) {
+      if (seen.has(ref.uid)) continue;
+      const owner = this.uidIndex.get(ref.uid);
+      if (!owner?.ns || owner.ns === ns) continue;
+      const depRef = { apiVersion: cur.apiVersion ?? (gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version), kind: cur.kind, namespace: cur.metadata?.namespace, name: cur.metadata?.name, uid: cur.metadata?.uid };
+      this.recorder.event(depRef as never, 'Warning', 'OwnerRefInvalidNamespace', `ownerRef [${ref.apiVersion}/${ref.kind}, namespace: ${ns}, name: ${ref.name}, uid: ${ref.uid}] does not exist in namespace "${ns}"`);
+      return;
+    }
+  }
+
   /** Cached objects (across monitored resources) whose ownerReferences include `uid`. */
   private dependentsOf(uid: string): [GroupVersionResource, KubeObject][] {
     const out: [GroupVersionResource, KubeObject][] = [];
@@ -150,16 +178,19 @@ export class GarbageCollector extends BaseController {
 
   /**
    * Classifies one ownerReference of a dependent in namespace `ns` (undefined = cluster-scoped).
-   * Unknown kinds count as solid: without a mapping we cannot prove the owner is gone.
+   * Unknown kinds count as solid: without a mapping we cannot prove the owner is gone. A namespaced
+   * owner of a cluster-scoped dependent is 'invalid' (the item is left alone, as upstream).
    */
-  async classifyOwner(ref: OwnerReference, ns: string | undefined): Promise<'solid' | 'dangling' | 'waiting'> {
+  async classifyOwner(ref: OwnerReference, ns: string | undefined): Promise<'solid' | 'dangling' | 'waiting' | 'invalid'> {
     const gvr = this.ownerGvr(ref);
     if (!gvr) {
       this.log.warn({ kind: ref.kind, apiVersion: ref.apiVersion }, 'garbage collector: unknown owner kind; treating as existing');
       return 'solid';
     }
     const namespaced = isNamespacedResource(gvr.resource);
-    if (namespaced && !ns) return 'dangling'; // cluster-scoped dependent cannot have a namespaced owner
+    // A cluster-scoped dependent cannot have a namespaced owner: upstream gives up on the item
+    // (namespacedOwnerOfClusterScopedObjectErr) instead of deleting it.
+    if (namespaced && !ns) return 'invalid';
     let owner: KubeObject;
     try {
       owner = await this.client.get(gvr, namespaced ? ns : undefined, ref.name);
@@ -198,6 +229,10 @@ export class GarbageCollector extends BaseController {
     const waiting: OwnerReference[] = [];
     for (const ref of refs) {
       const c = await this.classifyOwner(ref, ns);
+      if (c === 'invalid') {
+        this.log.info({ item: key, owner: `${ref.kind}/${ref.name}` }, 'item is cluster-scoped, but refers to a namespaced owner');
+        return;
+      }
       (c === 'solid' ? solid : c === 'dangling' ? dangling : waiting).push(ref);
     }
     if (solid.length) {
