@@ -8,7 +8,7 @@ import { AUTO_UPDATE_ANNOTATION, ensureBootstrapPolicy } from './bootstrap-polic
 
 const CR = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' };
 const CRB = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings' };
-type Obj = KubeObject & Record<string, any>;
+type Obj = Record<string, any>;
 
 test('bootstrap reconcile: creates, is idempotent, restores removed rules/subjects, keeps additions, honours autoupdate=false', async () => {
   const backend = SqliteBackend.open(':memory:');
