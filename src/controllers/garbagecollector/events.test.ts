@@ -26,7 +26,7 @@ const ownerRef = (o: KubeObject) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet'
 
 test('a dependent referencing an owner in another namespace: OwnerRefInvalidNamespace, and it is collected', async () => {
   const c = new FakeClient();
-  const rs = await c.create(GVR.replicasets, 'default', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web' }, spec: {} });
+  const rs: KubeObject = await c.create<KubeObject>(GVR.replicasets, 'default', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web' }, spec: {} });
   const h = await start(c);
   try {
     await c.create(GVR.pods, 'other', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'other', ownerReferences: [ownerRef(rs)] }, spec: {} });
@@ -39,7 +39,7 @@ test('a dependent referencing an owner in another namespace: OwnerRefInvalidName
 
 test('a cluster-scoped dependent with a namespaced owner is reported and left alone', async () => {
   const c = new FakeClient();
-  const rs = await c.create(GVR.replicasets, 'default', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web' }, spec: {} });
+  const rs: KubeObject = await c.create<KubeObject>(GVR.replicasets, 'default', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web' }, spec: {} });
   const h = await start(c);
   try {
     await c.create(GVR.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', ownerReferences: [ownerRef(rs)] } });
@@ -54,7 +54,7 @@ test('a cluster-scoped dependent with a namespaced owner is reported and left al
 
 test('a same-namespace owner reference records nothing', async () => {
   const c = new FakeClient();
-  const rs = await c.create(GVR.replicasets, 'default', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web' }, spec: {} });
+  const rs: KubeObject = await c.create<KubeObject>(GVR.replicasets, 'default', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web' }, spec: {} });
   const h = await start(c);
   try {
     await c.create(GVR.pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', ownerReferences: [ownerRef(rs)] }, spec: {} });
