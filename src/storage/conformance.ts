@@ -306,6 +306,8 @@ export function runBackendConformance(name: string, factory: () => Promise<Backe
       });
       await b.create('/registry/t/a', '1');
       await waitFor(() => c.events.length === 1, 'first event');
+      // The throwing watcher has its own stream (etcd: its own gRPC watch); wait for it too.
+      await waitFor(() => thrown >= 1, 'the throwing watcher to see the first event');
       c.watcher.cancel();
       const kv = await b.create('/registry/t/b', '2');
       assert.ok(kv.modRevision > 0);

@@ -802,7 +802,9 @@ export class GenericStore {
         },
         (err) => {
           if (err instanceof StorageError && err.code === 'Compacted') {
-            emit({ type: 'ERROR', object: expiredStatus(err.message || `too old resource version: ${from}`) });
+            // The watch cache words it "too old resource version: X (Y)"; straight from storage it is
+            // etcd3's interpretWatchError text, whichever backend is underneath.
+            emit({ type: 'ERROR', object: expiredStatus(source ? err.message || `too old resource version: ${from}` : 'The resourceVersion for the provided watch is too old.') });
           } else {
             emit({ type: 'ERROR', object: errorStatusObject(err) });
           }

@@ -414,7 +414,8 @@ export class EtcdBackend implements Backend {
   }
 
   private compactedError(afterRevision: number): StorageError {
-    return new StorageError('Compacted', `etcd: ${COMPACTED_TEXT} (watch from ${afterRevision}, compacted at ${this.knownCompact})`);
+    // Same wording as the SQLite backend's, so nothing above the Backend can tell them apart.
+    return new StorageError('Compacted', `required revision ${afterRevision} has been compacted (compact revision ${this.knownCompact})`);
   }
 
   /** Maps one watch response to WatchEvents (revision order, de-duplicated) and delivers them. */
