@@ -23,15 +23,24 @@ export interface Decision {
 /** `RBACAuthorizer`: allows when any rule granted to the user in the request's namespace allows the request. */
 export class RBACAuthorizer implements Authorizer {
   readonly resolver: DefaultRuleResolver;
+  private readonly consistentResolver?: DefaultRuleResolver;
   constructor(lister: RBACLister) {
     this.resolver = new DefaultRuleResolver(lister);
+    if (lister.consistent) this.consistentResolver = new DefaultRuleResolver(lister.consistent);
   }
 
+  /** Decides with the cached objects; a denial is re-checked once against storage when the lister can read consistently. */
   async authorize(a: AuthorizationAttributes): Promise<Decision> {
+    const d = await this.authorizeWith(this.resolver, a);
+    if (d.allowed || !this.consistentResolver) return d;
+    return this.authorizeWith(this.consistentResolver, a);
+  }
+
+  private async authorizeWith(resolver: DefaultRuleResolver, a: AuthorizationAttributes): Promise<Decision> {
     let reason = '';
     let allowed = false;
     const errors: Error[] = [];
-    await this.resolver.visitRulesFor(a.user, a.isResourceRequest === false ? '' : a.namespace, (source, rule, err) => {
+    await resolver.visitRulesFor(a.user, a.isResourceRequest === false ? '' : a.namespace, (source, rule, err) => {
       if (rule && ruleAllows(a, rule)) {
         allowed = true;
         reason = `RBAC: allowed by ${source}`;

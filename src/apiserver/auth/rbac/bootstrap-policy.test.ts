@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { SqliteBackend } from '../../../storage/sqlite/sqlite-backend.ts';
 import { APIServer } from '../../server.ts';
 import { KubeletConnections } from '../../kubelet-client.ts';
-import type { KubeObject } from '../../../client/interface.ts';
 import { AUTO_UPDATE_ANNOTATION, ensureBootstrapPolicy } from './bootstrap-policy.ts';
 
 const CR = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' };

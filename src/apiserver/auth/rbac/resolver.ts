@@ -18,6 +18,12 @@ export interface RBACLister {
   listRoleBindings(namespace: string): Promise<KubeObject[]>;
   getClusterRole(name: string): Promise<KubeObject | undefined>;
   getRole(namespace: string, name: string): Promise<KubeObject | undefined>;
+  /**
+   * The same objects read consistently from storage. When set, a request the (watch-cache)
+   * lister denies is re-evaluated against it, so a binding written just before is honoured
+   * (read-your-writes; upstream's informer-fed authorizer may briefly deny instead).
+   */
+  consistent?: RBACLister;
 }
 
 /** Where a rule came from; `toString()` gives upstream's describer text (`ClusterRoleBinding "b" of ClusterRole "r" to User "u"`). */
@@ -193,10 +199,18 @@ export function pipelineRBACLister(pipeline: Pipeline): RBACLister {
       throw err;
     }
   };
+  const getters = {
+    getClusterRole: (name: string) => get('clusterroles', undefined, name),
+    getRole: (ns: string, name: string) => get('roles', ns, name),
+  };
   return {
     listClusterRoleBindings: async () => (await pipeline.list(ri('clusterrolebindings'), undefined, { resourceVersion: '0' })).items,
     listRoleBindings: async (ns) => (await pipeline.list(ri('rolebindings'), ns, { resourceVersion: '0' })).items,
-    getClusterRole: (name) => get('clusterroles', undefined, name),
-    getRole: (ns, name) => get('roles', ns, name),
+    ...getters,
+    consistent: {
+      listClusterRoleBindings: async () => (await pipeline.list(ri('clusterrolebindings'), undefined, {})).items,
+      listRoleBindings: async (ns) => (await pipeline.list(ri('rolebindings'), ns, {})).items,
+      ...getters,
+    },
   };
 }
