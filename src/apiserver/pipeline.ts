@@ -28,6 +28,7 @@ import { AdmissionChain } from './admission/interface.ts';
 import { GenericStore, type RequestContext, jsonEqual } from './registry/generic-store.ts';
 import { fieldValidationErrors, groupVersionKindFor, rememberRawJSON } from './handlers/field-validation.ts';
 import { applyManagedFields, managerOrUserAgent, updateManagedFields, type FieldManagerScope } from './fieldmanager/field-manager.ts';
+import { goJSONSyntaxError } from './handlers/json-syntax-error.ts';
 
 /** Options of writes (create/update/patch), from query parameters. */
 export interface WriteParams {
@@ -639,7 +640,7 @@ export function parseBody(text: string, contentType: string): unknown {
     rememberRawJSON(v, text);
     return v;
   } catch (err) {
-    throw newBadRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+    throw newBadRequest(`couldn't get version/kind; json parse error: ${goJSONSyntaxError(text) ?? (err as Error).message}`);
   }
 }
 
