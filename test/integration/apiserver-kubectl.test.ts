@@ -311,6 +311,20 @@ describeEachBackend('kubectl against the HTTPS apiserver', (store) => {
     assert.match(unauth.stderr, /You must be logged in to the server \(Unauthorized\)/);
   });
 
+  test('error wording as upstream: AlreadyExists from a generator, unsupported field selector, strict unknown field, malformed JSON', async () => {
+    assert.equal((await kubectl(['create', 'cm', 'dup', '--from-literal=a=b'])).code, 0);
+    const dup = await kubectl(['create', 'cm', 'dup', '--from-literal=a=b']);
+    assert.equal(dup.stderr.trim(), 'error: failed to create configmap: configmaps "dup" already exists');
+    const fs = await kubectl(['get', 'pods', '--field-selector', 'spec.foo=x']);
+    assert.equal(fs.stderr.trim(), 'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "spec.foo=x": field label not supported: spec.foo');
+    const unk = file('unknown-field.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u\nfoo: bar\n');
+    const u = await kubectl(['create', '-f', unk]);
+    assert.equal(u.stderr.trim(), `Error from server (BadRequest): error when creating "${unk}": ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "foo"`);
+    const raw = await kubectl(['create', '--raw', '/api/v1/namespaces/default/configmaps', '-f', file('hello.txt', 'hello')]);
+    assert.equal(raw.stderr.trim(), "Error from server (BadRequest): couldn't get version/kind; json parse error: invalid character 'h' looking for beginning of value");
+    await client.delete(GVR.configmaps, 'default', 'dup');
+  });
+
   test('a list at an exact resourceVersion reads that snapshot; once compacted it is 410 Expired', async () => {
     const before = await client.get(GVR.configmaps, 'default', 'settings');
     const oldRV = before.metadata!.resourceVersion!;
