@@ -179,14 +179,14 @@ test('kubectl apply --server-side: create, re-apply, conflict after scale, force
   );
 });
 
-test('client-side apply records kubectl-client-side-apply; server-side apply over it conflicts on changed fields only', async () => {
+test('client-side apply records kubectl-client-side-apply; kubectl apply --server-side upgrades from it; other managers conflict', async () => {
   const p = join(dir, 'cm.yaml');
   writeFileSync(p, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: "1"\n  b: "2"\n');
   let r = await kubectl(['apply', '-f', p]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'configmap/cfg created');
-  const cm = await client.get<KubeObject>(GVR.configmaps, 'default', 'cfg');
-  const mf = (cm.metadata?.managedFields ?? []) as unknown as Entry[];
+  let cm = await client.get<KubeObject>(GVR.configmaps, 'default', 'cfg');
+  let mf = (cm.metadata?.managedFields ?? []) as unknown as Entry[];
   assert.deepEqual(
     mf.map((e) => [e.manager, e.operation, e.apiVersion]),
     [['kubectl-client-side-apply', 'Update', 'v1']],
@@ -195,14 +195,41 @@ test('client-side apply records kubectl-client-side-apply; server-side apply ove
     'f:data': { '.': {}, 'f:a': {}, 'f:b': {} },
     'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} } },
   });
-  // Same values: no conflict. A changed value: 409 naming the client-side-apply manager.
+  // kubectl apply --server-side first upgrades the client-side managedFields itself (csaupgrade:
+  // a JSON patch of metadata.managedFields moving kubectl-client-side-apply's fields to its own
+  // Apply entry, the annotation to "kubectl-last-applied"), then applies; the server keeps the
+  // annotation in step with what was applied (lastAppliedUpdater).
   writeFileSync(p, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: "1"\n  b: "3"\n');
   r = await kubectl(['apply', '--server-side', '-f', p]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'configmap/cfg serverside-applied');
+  cm = await client.get<KubeObject>(GVR.configmaps, 'default', 'cfg');
+  assert.deepEqual(cm.data, { a: '1', b: '3' });
+  assert.equal(cm.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'], '{"apiVersion":"v1","data":{"a":"1","b":"3"},"kind":"ConfigMap","metadata":{"name":"cfg","namespace":"default"}}\n');
+  mf = (cm.metadata?.managedFields ?? []) as unknown as Entry[];
+  assert.deepEqual(
+    mf.map((e) => [e.manager, e.operation, e.fieldsV1]),
+    [
+      ['kubectl-last-applied', 'Apply', { 'f:metadata': { 'f:annotations': { 'f:kubectl.kubernetes.io/last-applied-configuration': {} } } }],
+      ['kubectl', 'Apply', { 'f:data': { 'f:a': {}, 'f:b': {} } }],
+    ],
+  );
+  // Another manager changing a field kubectl applied: kubectl prints the 409 and exits 1.
+  const other = join(dir, 'cm-other.yaml');
+  writeFileSync(other, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: "9"\n');
+  r = await kubectl(['apply', '--server-side', '--field-manager=other', '-f', other]);
   assert.equal(r.code, 1);
-  assert.ok(r.stderr.includes('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: .data.b'), r.stderr);
+  assert.ok(r.stderr.includes('Apply failed with 1 conflict: conflict with "kubectl": .data.a'), r.stderr);
   // A non-apply patch with force is rejected as upstream's ValidatePatchOptions does (422).
   await assert.rejects(
     client.patch(GVR.configmaps, 'default', 'cfg', 'application/merge-patch+json', { data: { c: '4' } }, { force: true }),
     (e: unknown) => e instanceof StatusError && e.code === 422 && e.message === 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
   );
+  // Client-side apply keeps working on top.
+  writeFileSync(p, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: "1"\n');
+  r = await kubectl(['apply', '-f', p]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'configmap/cfg configured');
+  cm = await client.get<KubeObject>(GVR.configmaps, 'default', 'cfg');
+  assert.deepEqual(cm.data, { a: '1' });
 });

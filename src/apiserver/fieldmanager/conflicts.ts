@@ -12,6 +12,14 @@ export interface Conflict {
   path: Path;
 }
 
+/** merge.Conflicts: thrown by the ownership update, turned into the 409 by the field manager. */
+export class ApplyConflicts extends Error {
+  constructor(readonly conflicts: Conflict[]) {
+    super(`${conflicts.length} apply conflict(s)`);
+    this.name = 'ApplyConflicts';
+  }
+}
+
 /**
  * printManager: `"kubectl"` for appliers; `"name" using apps/v1` for updaters;
  * `"name" with subresource "status" using v1` when a subresource is recorded.

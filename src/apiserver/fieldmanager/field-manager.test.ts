@@ -239,3 +239,34 @@ describe('Apply', () => {
     assert.throws(() => applyManagedFields(DEPLOY, undefined, nokey, 'kubectl', false), (e: unknown) => e instanceof StatusError && e.code === 400 && /omits key field "name"/.test(e.message));
   });
 });
+
+describe('client-side → server-side apply migration (lastAppliedManager / lastAppliedUpdater)', () => {
+  const CM: FieldManagerScope = { apiVersion: 'v1', kind: 'ConfigMap' };
+  const LA = 'kubectl.kubernetes.io/last-applied-configuration';
+  function csaConfigMap(): KubeObject {
+    const cfg = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, data: { a: '1', b: '2' } };
+    const live: KubeObject = { ...structuredClone(cfg), metadata: { ...cfg.metadata, annotations: { [LA]: JSON.stringify(cfg) + '\n' } } };
+    updateManagedFields(CM, undefined, live, 'kubectl-client-side-apply', T0);
+    return live;
+  }
+
+  test('kubectl takes over fields still holding their last-applied value, and rewrites the annotation', () => {
+    const live = csaConfigMap();
+    const cfg: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1', b: '3' } };
+    const out = applyManagedFields(CM, live, cfg, 'kubectl', false, T1);
+    assert.deepEqual(out.data, { a: '1', b: '3' });
+    assert.equal((out.metadata!.annotations as Record<string, string>)[LA], '{"apiVersion":"v1","data":{"a":"1","b":"3"},"kind":"ConfigMap","metadata":{"name":"c"}}\n');
+    const csa = mf(out).find((e) => e.manager === 'kubectl-client-side-apply')!;
+    assert.deepEqual(csa.fieldsV1['f:data'], { '.': {}, 'f:a': {} });
+  });
+
+  test('other managers, and fields changed since the last client-side apply, still conflict', () => {
+    const live = csaConfigMap();
+    const cfg: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { b: '3' } };
+    assert.throws(() => applyManagedFields(CM, live, cfg, 'other', false, T1), (e: unknown) => e instanceof StatusError && e.message === 'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: .data.b');
+    const drifted = structuredClone(live);
+    (drifted.data as Record<string, string>).b = '5';
+    updateManagedFields(CM, live, drifted, 'kubectl-client-side-apply', T1);
+    assert.throws(() => applyManagedFields(CM, drifted, cfg, 'kubectl', false, T1), (e: unknown) => e instanceof StatusError && e.code === 409);
+  });
+});

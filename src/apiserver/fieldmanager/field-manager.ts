@@ -5,9 +5,9 @@
  * buildManagerInfoManager, stripMetaManager, capManagersManager, the strategies' GetResetFields)
  * and handlers/create.go (managerOrUserAgent, prefixFromUserAgent).
  *
- * Departures: no LastAppliedManager/LastAppliedUpdater (client-side → server-side apply
- * migration of `kubectl.kubernetes.io/last-applied-configuration`), no version conversion (every
- * kind is served at one version), reset fields are "status" (main resource) and everything but
+ * Includes the `kubectl` client-side → server-side apply migration (lastAppliedManager,
+ * lastAppliedUpdater: last-applied.ts). Departures: no version conversion (every kind is served
+ * at one version), reset fields are "status" (main resource) and everything but
  * "status" (status subresource).
  */
 import type { KubeObject } from '../../client/interface.ts';
@@ -16,6 +16,8 @@ import { FieldSet } from './fieldpath.ts';
 import { capUpdateManagers, decodeManagedFields, encodeManagedFields, isResetManagedFields, managerIdentifier, stripMeta, type Managed } from './managed-fields.ts';
 import { schemaFor, zeroObject } from './schema.ts';
 import { jsonEq } from './typed.ts';
+import { ApplyConflicts, newApplyConflictError } from './conflicts.ts';
+import { allowedConflictsFromLastApplied, updateLastApplied } from './last-applied.ts';
 import { applyManaged, updateManaged, type FieldFilter } from './updater.ts';
 
 /** What is being written: the kind (at its served version) and through which subresource. */
@@ -160,7 +162,8 @@ export function updateManagedFields(scope: FieldManagerScope, live: KubeObject |
  * object with managedFields set (not yet defaulted).
  * @throws 400 `metadata.managedFields must be nil` when the configuration carries managedFields;
  *   400 for associative-list items without key fields or with duplicate keys;
- *   409 Conflict with FieldManagerConflict causes unless `force`;
+ *   409 Conflict with FieldManagerConflict causes unless `force` (for manager `kubectl`, conflicts
+ *   on fields still holding their client-side last-applied value are taken over instead);
  *   500 when the live managedFields cannot be decoded.
  */
 export function applyManagedFields(scope: FieldManagerScope, live: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, nowMs = Date.now()): KubeObject {
@@ -175,13 +178,29 @@ export function applyManagedFields(scope: FieldManagerScope, live: KubeObject | 
   const base = live ? withoutManagedFields(live) : { apiVersion: config.apiVersion, kind: config.kind, metadata: {} };
   const schema = schemaFor(scope.apiVersion, scope.kind);
   const e = entryFor(scope, manager, 'Apply');
+  const run = (m: Managed, f: boolean) => applyManaged(m, base, config as Record<string, unknown>, schema, managerIdentifier(e), e, f, rfc3339Seconds(nowMs), filterFor(scope), stripMeta);
   try {
-    const r = applyManaged(managed, base, config as Record<string, unknown>, schema, managerIdentifier(e), e, force, rfc3339Seconds(nowMs), filterFor(scope), stripMeta);
+    let r: ReturnType<typeof run>;
+    const snapshot = new Map(managed);
+    try {
+      r = run(managed, force);
+    } catch (err) {
+      // lastAppliedManager: kubectl may take over fields whose live value is still its client-side last-applied one.
+      if (!(err instanceof ApplyConflicts) || manager !== 'kubectl' || !live) throw err;
+      const allowed = allowedConflictsFromLastApplied(base, scope.apiVersion, schema);
+      if (!allowed) throw err;
+      const rest = err.conflicts.filter((c) => !allowed.has(c.path));
+      if (rest.length) throw new ApplyConflicts(rest);
+      managed = snapshot;
+      r = run(managed, true);
+    }
     const out = r.object as KubeObject;
     if (out.metadata === base.metadata) out.metadata = { ...(out.metadata ?? {}) };
     setManagedFields(out, managed);
+    updateLastApplied(out, config, manager);
     return out;
   } catch (err) {
+    if (err instanceof ApplyConflicts) throw newApplyConflictError(err.conflicts);
     if (err instanceof StatusError) throw err;
     throw newInternalError(`failed to apply: ${(err as Error).message}`);
   }

@@ -6,7 +6,7 @@ import { FieldSet, type Path } from './fieldpath.ts';
 import { entryIntersects, entrySet, type Managed, type ManagerEntry } from './managed-fields.ts';
 import { compare, merge, removeItems, toFieldSet, jsonEq, type Comparison } from './typed.ts';
 import type { TypeNode } from './schema.ts';
-import { newApplyConflictError, type Conflict } from './conflicts.ts';
+import { ApplyConflicts, type Conflict } from './conflicts.ts';
 
 /** Restricts a set to what a request may own (e.g. drops `status` for the main resource). */
 export type FieldFilter = (s: FieldSet) => FieldSet;
@@ -15,8 +15,9 @@ const identity: FieldFilter = (s) => s;
 
 /**
  * Updater.update: compares `live` and `next`; fields other managers own that changed are taken
- * from them (or, without `force`, reported as conflicts: throws the 409), removed fields are
- * dropped from every other manager. `self` is skipped. Mutates `managed`; returns the comparison.
+ * from them (or, without `force`, reported: throws ApplyConflicts), removed fields are
+ * dropped from every other manager. `self` is skipped. Mutates `managed` (only when it does not
+ * throw {@link ApplyConflicts}); returns the comparison.
  */
 export function takeOwnership(managed: Managed, live: unknown, next: unknown, schema: TypeNode | undefined, self: string, force: boolean, filter: FieldFilter = identity): Comparison {
   const raw = compare(live, next, schema);
@@ -36,7 +37,7 @@ export function takeOwnership(managed: Managed, live: unknown, next: unknown, sc
     }
     if (hitChanged || (removedAny && entryIntersects(e, cmp.removed))) touched.push(id);
   }
-  if (!force && conflicts.length) throw newApplyConflictError(conflicts);
+  if (!force && conflicts.length) throw new ApplyConflicts(conflicts);
   for (const id of touched) {
     const e = managed.get(id)!;
     let s = entrySet(e);
@@ -66,8 +67,8 @@ export function updateManaged(managed: Managed, live: unknown, next: unknown, sc
 /**
  * Updater.Apply + managedFieldsUpdater.Apply: merges `config` into `live`, makes the config's
  * field set the manager's set, removes what the manager applied before but no longer applies
- * (unless another manager owns it), then takes ownership as {@link takeOwnership} (409 on
- * conflicts unless `force`). Returns the merged object (not defaulted) and whether it changed;
+ * (unless another manager owns it), then takes ownership as {@link takeOwnership} ({@link ApplyConflicts}
+ * unless `force`). Returns the merged object (not defaulted) and whether it changed;
  * the entry's time is set to `now` when the object changed. Mutates `managed`.
  */
 export function applyManaged(
