@@ -148,7 +148,7 @@ export function updateManagedFields(scope: FieldManagerScope, live: KubeObject |
     const schema = schemaFor(scope.apiVersion, scope.kind);
     const base = live ? withoutManagedFields(live) : zeroObject(scope.kind);
     const e = entryFor(scope, manager, 'Update');
-    updateManaged(managed, base, withoutManagedFields(obj), schema, managerIdentifier(e), e, rfc3339Seconds(nowMs), filterFor(scope), stripMeta);
+    updateManaged(managed, base, withoutManagedFields(obj), schema, managerIdentifier(e), e, () => rfc3339Seconds(nowMs), filterFor(scope), stripMeta);
     capUpdateManagers(managed);
     setManagedFields(obj, managed);
   } catch {

@@ -191,16 +191,17 @@ export function valueElement(v: unknown): string {
 }
 
 /**
- * Decodes metadata.managedFields[].fieldsV1 into a set.
+ * Decodes metadata.managedFields[].fieldsV1 into a set. `trusted`: the keys are already canonical
+ * (FieldsV1 Skiff encoded itself), so `k:`/`v:` elements are not re-parsed.
  * @throws Error when a key is not `.`, `f:`, `k:`, `v:` or `i:` or a value is not an object (upstream: "parsing JSON").
  */
-export function fieldSetFromFieldsV1(v: unknown): FieldSet {
+export function fieldSetFromFieldsV1(v: unknown, trusted = false): FieldSet {
   const out = new FieldSet();
-  decodeInto(out, v, true);
+  decodeInto(out, v, true, trusted);
   return out;
 }
 
-function decodeInto(node: FieldSet, v: unknown, root: boolean): void {
+function decodeInto(node: FieldSet, v: unknown, root: boolean, trusted: boolean): void {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected an object in fieldsV1');
   const entries = Object.entries(v as Record<string, unknown>);
   if (!root && entries.length === 0) {
@@ -213,7 +214,7 @@ function decodeInto(node: FieldSet, v: unknown, root: boolean): void {
       node.member = true;
       continue;
     }
-    decodeInto(node.child(canonicalElement(k), true), c, false);
+    decodeInto(node.child(trusted ? k : canonicalElement(k), true), c, false, trusted);
   }
 }
 

@@ -34,7 +34,7 @@ export interface ManagerEntry {
 
 /** The entry's field set, decoding (and caching) the stored FieldsV1 on first use. */
 export function entrySet(e: ManagerEntry): FieldSet {
-  return (e.set ??= fieldSetFromFieldsV1(e.raw ?? {}));
+  return (e.set ??= fieldSetFromFieldsV1(e.raw ?? {}, true));
 }
 
 /** Whether the entry's set has a member in common with `s`, without decoding a stored FieldsV1. */

@@ -143,12 +143,27 @@ export function compare(a: unknown, b: unknown, n: TypeNode | undefined): Compar
   return c;
 }
 
+function isScalar(v: unknown): boolean {
+  return v === null || typeof v !== 'object';
+}
+
 function cmpObject(c: Comparison, a: Obj | undefined, b: Obj | undefined, n: TypeNode | undefined, path: Path): void {
   if (a) {
     for (const k in a) {
-      if (a[k] === undefined) continue;
+      const av = a[k];
+      if (av === undefined) continue;
+      const bv = b?.[k];
+      // Fast paths (most of an object is unchanged): equal scalars, equal subtrees.
+      if (av === bv) continue;
+      if (bv !== undefined && isScalar(av) && isScalar(bv)) {
+        path.push('f:' + k);
+        c.modified.insert(path);
+        path.pop();
+        continue;
+      }
+      if (bv !== undefined && !isScalar(av) && !isScalar(bv) && jsonEq(av, bv)) continue;
       path.push('f:' + k);
-      cmpValue(c, a[k], b?.[k], childNode(n, k), path);
+      cmpValue(c, av, bv, childNode(n, k), path);
       path.pop();
     }
   }

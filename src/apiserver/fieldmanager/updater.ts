@@ -54,14 +54,14 @@ export function takeOwnership(managed: Managed, live: unknown, next: unknown, sc
  * Updater.Update + managedFieldsUpdater.Update: records a non-apply write of `next` over `live`
  * by `entry` (its identifier `id`). The manager gains what it added or modified (and loses what
  * it removed); others lose those fields. The entry's time is set to `now` only when it took
- * fields. Mutates `managed`.
+ * fields (`now` may be a function computing it then). Mutates `managed`.
  */
-export function updateManaged(managed: Managed, live: unknown, next: unknown, schema: TypeNode | undefined, id: string, entry: Omit<ManagerEntry, 'set' | 'time'>, now: string, filter: FieldFilter = identity, strip: FieldFilter = identity): void {
+export function updateManaged(managed: Managed, live: unknown, next: unknown, schema: TypeNode | undefined, id: string, entry: Omit<ManagerEntry, 'set' | 'time'>, now: string | (() => string), filter: FieldFilter = identity, strip: FieldFilter = identity): void {
   const cmp = takeOwnership(managed, live, next, schema, '', true, filter);
   const mine = strip(cmp.modified.union(cmp.added).difference(cmp.removed));
   if (mine.empty()) return;
   const prev = managed.get(id);
-  managed.set(id, { ...entry, time: now, set: prev ? mine.union(entrySet(prev)) : mine });
+  managed.set(id, { ...entry, time: typeof now === 'function' ? now() : now, set: prev ? mine.union(entrySet(prev)) : mine });
 }
 
 /**
