@@ -108,12 +108,25 @@ describeEachBackend('resourceVersion semantics', (store) => {
     assert.ok(Number(cached.json.metadata.resourceVersion) >= rv1);
   });
 
-  test('a future exact resourceVersion is 504 Timeout "Too large resource version"', async () => {
+  test('a future resourceVersion: NotOlderThan waits for the store, then 504 Timeout "Too large resource version"', async () => {
     const cur = await backend.currentRevision();
-    const r = await req('GET', `${CM}?resourceVersion=${cur + 1000}&resourceVersionMatch=Exact`);
-    assert.equal(r.status, 504);
-    assert.equal(r.json.reason, 'Timeout');
-    assert.match(r.json.message, /^Too large resource version/);
+    const exact = await req('GET', `${CM}?resourceVersion=${cur + 1000}&resourceVersionMatch=Exact`);
+    assert.equal(exact.status, 504);
+    assert.equal(exact.json.reason, 'Timeout');
+    assert.match(exact.json.message, new RegExp(`^Timeout: Too large resource version: ${cur + 1000}, current: \\d+$`));
+    assert.deepEqual(exact.json.details.causes, [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }]);
+    // A list at the next revision is served once a write gets there.
+    const next = req('GET', `${CM}?resourceVersion=${(await backend.currentRevision()) + 1}`);
+    await new Promise((r) => setTimeout(r, 100));
+    await req('POST', CM, cm('fresh'));
+    const got = await next;
+    assert.equal(got.status, 200);
+    assert.ok(got.json.items.some((i: any) => i.metadata.name === 'fresh'));
+    await req('DELETE', `${CM}/fresh`);
+    // Far in the future: 504 after the 3 s wait.
+    const far = await req('GET', `${CM}?resourceVersion=${cur + 1000}`);
+    assert.equal(far.status, 504);
+    assert.match(far.json.message, new RegExp(`^Timeout: Too large resource version: ${cur + 1000}, current: \\d+$`));
   });
 
   test('a continue token pins its snapshot: later writes do not show up in later pages', async () => {

@@ -273,7 +273,9 @@ export class GenericStore {
       revision = parseResourceVersion(opts.resourceVersion);
       if (revision === 0) throw newBadRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0"');
     } else {
-      parseResourceVersion(opts.resourceVersion);
+      // NotOlderThan: wait (up to 3 s, the cacher's blockTimeout) until the store has seen it.
+      const min = parseResourceVersion(opts.resourceVersion);
+      if (min > 0) await this.waitUntilFresh(min);
     }
     const prefix = this.prefix(namespace);
     if (opts.resourceVersion === '0' && !opts.continue && this.cacher?.isReady()) {
@@ -305,6 +307,7 @@ export class GenericStore {
           // etcd3 store interpretListError: a list at a compacted revision.
           throw newResourceExpired('The resourceVersion for the provided list is too old.');
         }
+        if (err instanceof StorageError && err.code === 'FutureRevision') throw tooLargeResourceVersion(snapshotRev, await this.backend.currentRevision());
         this.mapStorageError(err, '');
       }
       snapshotRev = res.revision;
@@ -343,6 +346,30 @@ export class GenericStore {
     };
     if (more && lastKey !== undefined) list.metadata.continue = encodeContinue({ rv: snapshotRev, start: lastKey });
     return list;
+  }
+
+  /**
+   * Resolves once the store has reached revision `min` (the watch cache's waitUntilFresh, else
+   * polling the backend), as upstream's cacher waitUntilFreshAndBlock; after 3 s throws 504
+   * `Timeout: Too large resource version: <min>, current: <rev>`.
+   */
+  private async waitUntilFresh(min: number): Promise<void> {
+    if (this.cacher?.isReady()) {
+      try {
+        await this.cacher.waitUntilFresh(min);
+        return;
+      } catch (err) {
+        if (err instanceof StorageError && err.code === 'FutureRevision') throw tooLargeResourceVersion(min, this.cacher.revision());
+        throw err;
+      }
+    }
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      const cur = await this.backend.currentRevision();
+      if (cur >= min) return;
+      if (Date.now() >= deadline) throw tooLargeResourceVersion(min, cur);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** The admission attributes for an operation. */
@@ -859,6 +886,24 @@ export function resetObjectMetaForStatus(m: Meta, old: Meta): void {
 
 function StatusErrorTimeout(message: string): StatusError {
   return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Timeout', code: 504, details: { retryAfterSeconds: 1 } });
+}
+
+/**
+ * 504 Timeout for a resourceVersion beyond the store's, as k8s.io/apiserver storage
+ * NewTooLargeResourceVersionError (message `Timeout: Too large resource version: <rv>, current:
+ * <cur>`, cause ResourceVersionTooLarge, retryAfterSeconds 1) — client-go retries on it.
+ */
+function tooLargeResourceVersion(rv: number, current: number): StatusError {
+  return new StatusError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `Timeout: Too large resource version: ${rv}, current: ${current}`,
+    reason: 'Timeout',
+    code: 504,
+    details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
+  });
 }
 
 /** Status object for a watch ERROR event of an expired resourceVersion (410 Expired). */
