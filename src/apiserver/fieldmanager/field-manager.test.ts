@@ -270,3 +270,23 @@ describe('client-side → server-side apply migration (lastAppliedManager / last
     assert.throws(() => applyManagedFields(CM, drifted, cfg, 'kubectl', false, T1), (e: unknown) => e instanceof StatusError && e.code === 409);
   });
 });
+
+describe('capManagersManager', () => {
+  test('more than 10 Update managers: the oldest are merged into "ancient-changes"', () => {
+    let live = deployment(1);
+    updateManagedFields(DEPLOY, undefined, live, 'm00', T0);
+    for (let i = 1; i <= 11; i++) {
+      const next = structuredClone(live);
+      (next.metadata!.labels as Record<string, string>)[`l${i}`] = 'x';
+      updateManagedFields(DEPLOY, live, next, `m${String(i).padStart(2, '0')}`, T0 + i * 1000);
+      live = next;
+    }
+    const names = mf(live).map((e) => e.manager);
+    assert.equal(names.length, 10);
+    assert.ok(names.includes('ancient-changes'));
+    assert.ok(!names.includes('m00') && !names.includes('m01') && !names.includes('m02'));
+    const ancient = mf(live).find((e) => e.manager === 'ancient-changes')!;
+    assert.equal(ancient.operation, 'Update');
+    assert.deepEqual((ancient.fieldsV1['f:metadata'] as Record<string, Record<string, unknown>>)['f:labels']['f:l1'], {});
+  });
+});

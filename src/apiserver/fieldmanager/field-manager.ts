@@ -39,7 +39,19 @@ export const FIELD_MANAGER_MAX_LENGTH = 128;
  * cut to 128 bytes. `kubectl/v1.32.0 (linux/amd64) kubernetes/abc` → `kubectl`.
  */
 export function prefixFromUserAgent(ua: string | undefined): string {
-  const m = (ua ?? '').split('/')[0];
+  const key = ua ?? '';
+  const hit = uaCache.get(key);
+  if (hit !== undefined) return hit;
+  const out = computePrefix(key);
+  if (uaCache.size > 256) uaCache.clear();
+  uaCache.set(key, out);
+  return out;
+}
+
+const uaCache = new Map<string, string>();
+
+function computePrefix(ua: string): string {
+  const m = ua.split('/')[0];
   let out = '';
   let bytes = 0;
   for (const ch of m) {
@@ -59,8 +71,16 @@ export function managerOrUserAgent(fieldManager: string | undefined, userAgent: 
 
 /** RFC 3339 with whole seconds, as metav1.Time serializes. */
 export function rfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const sec = Math.floor(ms / 1000);
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    lastStamp = new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return lastStamp;
 }
+
+let lastSecond = NaN;
+let lastStamp = '';
 
 function filterFor(scope: FieldManagerScope): FieldFilter {
   const sub = scope.subresource ?? '';

@@ -84,12 +84,12 @@ export type Managed = Map<string, ManagerEntry>;
  * `{"manager":"kube-controller-manager","operation":"Update","apiVersion":"apps/v1","subresource":"status"}`.
  */
 export function managerIdentifier(e: { manager?: string; operation?: string; apiVersion?: string; subresource?: string }): string {
-  const o: Record<string, string> = {};
-  if (e.manager) o.manager = e.manager;
-  if (e.operation) o.operation = e.operation;
-  if (e.apiVersion && e.operation !== 'Apply') o.apiVersion = e.apiVersion;
-  if (e.subresource) o.subresource = e.subresource;
-  return JSON.stringify(o);
+  let s = '';
+  if (e.manager) s += `,"manager":${JSON.stringify(e.manager)}`;
+  if (e.operation) s += `,"operation":${JSON.stringify(e.operation)}`;
+  if (e.apiVersion && e.operation !== 'Apply') s += `,"apiVersion":${JSON.stringify(e.apiVersion)}`;
+  if (e.subresource) s += `,"subresource":${JSON.stringify(e.subresource)}`;
+  return `{${s.slice(1)}}`;
 }
 
 /**
