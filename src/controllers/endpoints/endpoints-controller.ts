@@ -248,8 +248,10 @@ export class EndpointsController extends BaseController {
       // A 409 (stale cache) is retried quietly; other failures are recorded as upstream does.
       if (!(err instanceof StatusError && err.code === 409)) {
         const msg = err instanceof Error ? err.message : String(err);
-        if (!cur) this.recorder.eventf(svc, 'Warning', 'FailedToCreateEndpoint', 'Failed to create endpoint for service %s/%s: %v', ns, name, msg);
-        else this.recorder.eventf(svc, 'Warning', 'FailedToUpdateEndpoint', 'Failed to update endpoint %s/%s: %v', ns, name, msg);
+        // The event is about the Endpoints object (upstream records it on newEndpoints, not the Service).
+        const ref = { apiVersion: 'v1', kind: 'Endpoints', namespace: ns, name, ...(cur?.metadata?.uid ? { uid: cur.metadata.uid } : {}) };
+        if (!cur) this.recorder.eventf(ref as never, 'Warning', 'FailedToCreateEndpoint', 'Failed to create endpoint for service %s/%s: %v', ns, name, msg);
+        else this.recorder.eventf(ref as never, 'Warning', 'FailedToUpdateEndpoint', 'Failed to update endpoint %s/%s: %v', ns, name, msg);
       }
       throw err;
     }
