@@ -198,6 +198,14 @@ describeEachBackend('resourceVersion semantics', (store) => {
     const cont = await req('GET', `${CM}?limit=1&continue=${encodeURIComponent(first.json.metadata.continue)}`);
     assert.equal(cont.status, 410);
     assert.match(cont.json.message, /^The provided continue parameter is too old/);
+    // The 410 carries a token that continues at the latest revision (an inconsistent list).
+    assert.ok(cont.json.metadata.continue);
+    const rest = await req('GET', `${CM}?limit=100&continue=${encodeURIComponent(cont.json.metadata.continue)}`);
+    assert.equal(rest.status, 200);
+    const firstName = first.json.items[0].metadata.name;
+    const all = (await req('GET', CM)).json.items.map((i: any) => i.metadata.name);
+    assert.deepEqual(rest.json.items.map((i: any) => i.metadata.name), all.filter((n: string) => n > firstName));
+    assert.ok(Number(rest.json.metadata.resourceVersion) >= Number(old));
     // A list without RV still works and reports the current revision.
     // Without the watch cache the watch goes straight to storage: etcd3's wording on both backends.
     const direct = new APIServer({ backend, kubelets: new KubeletConnections(), watchCache: false });

@@ -85,7 +85,7 @@ export function encodeContinue(t: ContinueToken): string {
 export function decodeContinue(s: string): ContinueToken {
   try {
     const o = JSON.parse(Buffer.from(s, 'base64').toString('utf8')) as { v?: string; rv?: unknown; start?: unknown };
-    if (o.v !== 'meta.k8s.io/v1' || typeof o.rv !== 'number' || typeof o.start !== 'string' || o.rv < 0) throw new Error('x');
+    if (o.v !== 'meta.k8s.io/v1' || typeof o.rv !== 'number' || typeof o.start !== 'string' || (o.rv < 0 && o.rv !== -1)) throw new Error('x');
     return { rv: o.rv, start: o.start };
   } catch {
     throw newBadRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
@@ -264,7 +264,8 @@ export class GenericStore {
     let startAfter: string | undefined;
     if (opts.continue) {
       const tok = decodeContinue(opts.continue);
-      revision = tok.rv;
+      // rv -1: the token handed out with a 410 continues at the latest revision (inconsistent list).
+      revision = tok.rv === -1 ? 0 : tok.rv;
       startAfter = tok.start;
       if (opts.resourceVersion && opts.resourceVersion !== '') {
         throw newBadRequest('specifying resource version is not allowed when using continue');
@@ -300,9 +301,12 @@ export class GenericStore {
       } catch (err) {
         if (err instanceof StorageError && err.code === 'Compacted') {
           if (opts.continue) {
-            throw newResourceExpired(
+            // etcd3 handleCompactedErrorForPaging: 410 carrying a token that continues at the latest revision.
+            const expired = newResourceExpired(
               'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
             );
+            expired.status.metadata = { continue: encodeContinue({ rv: -1, start: decodeContinue(opts.continue).start }) };
+            throw expired;
           }
           // etcd3 store interpretListError: a list at a compacted revision.
           throw newResourceExpired('The resourceVersion for the provided list is too old.');
