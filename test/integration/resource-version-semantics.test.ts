@@ -150,6 +150,12 @@ describeEachBackend('resourceVersion semantics', (store) => {
     assert.deepEqual(names, ['p2', 'p3', 'p4']);
     const withRV = await req('GET', `${CM}?limit=2&resourceVersion=${snap}&continue=${encodeURIComponent(first.json.metadata.continue)}`);
     assert.equal(withRV.status, 400);
+    assert.equal(withRV.json.message, 'specifying resource version is not allowed when using continue');
+    // resourceVersion=0 may accompany a continue token (client-go sends it).
+    assert.equal((await req('GET', `${CM}?limit=2&resourceVersion=0&continue=${encodeURIComponent(first.json.metadata.continue)}`)).status, 200);
+    const bad = await req('GET', `${CM}?limit=2&continue=${Buffer.from('not json').toString('base64')}`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.message, "invalid continue token: continue key is not valid: invalid character 'o' in literal null (expecting 'u')");
   });
 
   test('watch from an RV sees MODIFIED then DELETED with the delete revision; BOOKMARKs can be resumed from', async () => {

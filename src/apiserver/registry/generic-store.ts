@@ -32,6 +32,7 @@ import type { DeleteOptions, KubeList, KubeObject, ListOptions, WatchEventObject
 import type { MachineryDeps } from '../machinery-deps.ts';
 import type { AdmissionChain, AdmissionAttributes } from '../admission/interface.ts';
 import { withTransaction, type StoreHooks } from './hooks.ts';
+import { goJSONSyntaxError } from '../handlers/json-syntax-error.ts';
 
 /** Who is asking and how; shared by every store call. */
 export interface RequestContext {
@@ -81,15 +82,25 @@ export function encodeContinue(t: ContinueToken): string {
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, start: t.start })).toString('base64');
 }
 
-/** Decodes a continue token; throws 400 `continue key is not valid: …` on garbage. */
+/**
+ * Decodes a continue token; throws 400 `invalid continue token: continue key is not valid: …` on
+ * garbage, with k8s.io/apiserver storage DecodeContinue's reasons (bad JSON, unknown version, start
+ * resourceVersion 0, empty start key). rv -1 (handed out with a 410) means "at the latest revision".
+ */
 export function decodeContinue(s: string): ContinueToken {
+  const invalid = (why: string) => newBadRequest(`invalid continue token: continue key is not valid${why}`);
+  const text = Buffer.from(s, 'base64').toString('utf8');
+  let o: { v?: unknown; rv?: unknown; start?: unknown };
   try {
-    const o = JSON.parse(Buffer.from(s, 'base64').toString('utf8')) as { v?: string; rv?: unknown; start?: unknown };
-    if (o.v !== 'meta.k8s.io/v1' || typeof o.rv !== 'number' || typeof o.start !== 'string' || (o.rv < 0 && o.rv !== -1)) throw new Error('x');
-    return { rv: o.rv, start: o.start };
+    o = JSON.parse(text) as typeof o;
   } catch {
-    throw newBadRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    throw invalid(`: ${goJSONSyntaxError(text) ?? 'malformed token'}`);
   }
+  if (!o || typeof o !== 'object') throw invalid('');
+  if (o.v !== 'meta.k8s.io/v1') throw invalid(`: server does not recognize this encoded version ${String(o.v ?? '')}`);
+  if (typeof o.rv !== 'number' || o.rv === 0 || (o.rv < 0 && o.rv !== -1)) throw invalid(': incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  if (typeof o.start !== 'string' || o.start === '') throw invalid(': encoded start key empty');
+  return { rv: o.rv, start: o.start };
 }
 
 /** Deep equality for JSON values. */
@@ -267,7 +278,7 @@ export class GenericStore {
       // rv -1: the token handed out with a 410 continues at the latest revision (inconsistent list).
       revision = tok.rv === -1 ? 0 : tok.rv;
       startAfter = tok.start;
-      if (opts.resourceVersion && opts.resourceVersion !== '') {
+      if (opts.resourceVersion && opts.resourceVersion !== '0') {
         throw newBadRequest('specifying resource version is not allowed when using continue');
       }
     } else if (opts.resourceVersionMatch === 'Exact') {
