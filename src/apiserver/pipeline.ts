@@ -595,8 +595,9 @@ function methodNotAllowed(ri: ResourceInfo, verb: string): StatusError {
   return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `${verb} is not supported on resources of kind "${gr}"`, reason: 'MethodNotAllowed', code: 405, details: { group: ri.group || undefined, kind: ri.resource } });
 }
 
-function newMethodNotAllowedSub(ri: ResourceInfo, sub: string, verb: string): StatusError {
-  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the server does not allow this method on the requested resource (${verb} ${ri.resource}/${sub})`, reason: 'MethodNotAllowed', code: 405, details: { group: ri.group || undefined, kind: `${ri.resource}/${sub}` } });
+/** 405 for a subresource verb upstream registers no route for: go-restful's 405 via NewGenericServerResponse. */
+function newMethodNotAllowedSub(_ri: ResourceInfo, _sub: string, _verb: string): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server does not allow this method on the requested resource', reason: 'MethodNotAllowed', code: 405, details: { causes: [{ reason: 'UnexpectedServerResponse', message: '405: Method Not Allowed' }] } });
 }
 
 /** Removes SMP directive keys (`$patch`, `$setElementOrder/…`, `$retainKeys`, `$deleteFromPrimitiveList/…`) for field checks. */

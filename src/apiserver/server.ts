@@ -137,8 +137,13 @@ function notFoundPath(): StatusError {
   return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404, details: {} });
 }
 
-function methodNotAllowed(method: string): StatusError {
-  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the server does not allow this method on the requested resource`, reason: 'MethodNotAllowed', code: 405, details: { causes: [{ message: method }] } });
+/**
+ * 405 for a method no route serves: upstream's go-restful "405: Method Not Allowed" turned into a
+ * Status by NewGenericServerResponse (generic message, UnexpectedServerResponse cause). `_method`
+ * is the request's method or verb (kept for call sites; upstream's body does not name it).
+ */
+function methodNotAllowed(_method: string): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the server does not allow this method on the requested resource`, reason: 'MethodNotAllowed', code: 405, details: { causes: [{ reason: 'UnexpectedServerResponse', message: '405: Method Not Allowed' }] } });
 }
 
 /** The API server. */

@@ -311,7 +311,7 @@ describeEachBackend('kubectl against the HTTPS apiserver', (store) => {
     assert.match(unauth.stderr, /You must be logged in to the server \(Unauthorized\)/);
   });
 
-  test('error wording as upstream: AlreadyExists from a generator, unsupported field selector, strict unknown field, malformed JSON', async () => {
+  test('error wording as upstream: AlreadyExists from a generator, unsupported field selector, strict unknown field, malformed JSON, 405', async () => {
     assert.equal((await kubectl(['create', 'cm', 'dup', '--from-literal=a=b'])).code, 0);
     const dup = await kubectl(['create', 'cm', 'dup', '--from-literal=a=b']);
     assert.equal(dup.stderr.trim(), 'error: failed to create configmap: configmaps "dup" already exists');
@@ -322,6 +322,8 @@ describeEachBackend('kubectl against the HTTPS apiserver', (store) => {
     assert.equal(u.stderr.trim(), `Error from server (BadRequest): error when creating "${unk}": ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "foo"`);
     const raw = await kubectl(['create', '--raw', '/api/v1/namespaces/default/configmaps', '-f', file('hello.txt', 'hello')]);
     assert.equal(raw.stderr.trim(), "Error from server (BadRequest): couldn't get version/kind; json parse error: invalid character 'h' looking for beginning of value");
+    const post = await kubectl(['create', '--raw', '/api/v1/namespaces/default/configmaps/dup', '-f', file('cm.json', '{}')]);
+    assert.equal(post.stderr.trim(), 'Error from server (MethodNotAllowed): the server does not allow this method on the requested resource');
     await client.delete(GVR.configmaps, 'default', 'dup');
   });
 
