@@ -9,6 +9,7 @@ import type { Client, GroupVersionResource } from '../client/interface.ts';
 import { SharedInformerFactory } from '../client/informer-factory.ts';
 import { defaultLogger, type Logger } from '../client/informer.ts';
 import { ClientEventRecorder } from '../client/record.ts';
+import { controllerEventRecorder } from './shared/event-recorder.ts';
 import { ReplicaSetController } from './replicaset/replica-set.ts';
 import { newReplicationManager } from './replicationcontroller/replication-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
@@ -101,15 +102,15 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   const factory = opts.factory ?? new SharedInformerFactory(client, { defaultResyncMs: opts.resyncMs ?? 0, logger: log });
   const runs: { name: string; run: () => Promise<void> }[] = [];
   if (enabled.has('replicaset')) {
-    const c = new ReplicaSetController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'replicaset-controller', logger: log }), logger: log });
+    const c = new ReplicaSetController({ client, factory, recorder: controllerEventRecorder(client, 'replicaset-controller', log, { apiVersion: 'apps/v1', kind: 'ReplicaSet' }), logger: log });
     runs.push({ name: 'replicaset', run: () => c.run(workers, signal) });
   }
   if (enabled.has('replicationcontroller')) {
-    const c = newReplicationManager({ client, factory, recorder: new ClientEventRecorder(client, { component: 'replication-controller', logger: log }), logger: log });
+    const c = newReplicationManager({ client, factory, recorder: controllerEventRecorder(client, 'replication-controller', log, { apiVersion: 'v1', kind: 'ReplicationController' }), logger: log });
     runs.push({ name: 'replicationcontroller', run: () => c.run(workers, signal) });
   }
   if (enabled.has('deployment')) {
-    const c = new DeploymentController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'deployment-controller', logger: log }), logger: log });
+    const c = new DeploymentController({ client, factory, recorder: controllerEventRecorder(client, 'deployment-controller', log, { apiVersion: 'apps/v1', kind: 'Deployment' }), logger: log });
     runs.push({ name: 'deployment', run: () => c.run(workers, signal) });
   }
   if (enabled.has('garbagecollector')) {
@@ -122,31 +123,31 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
     runs.push({ name: 'namespace', run: () => c.run(Math.min(workers, 2), signal) });
   }
   if (enabled.has('endpointslice')) {
-    const c = new EndpointSliceController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'endpoint-slice-controller', logger: log }), logger: log });
+    const c = new EndpointSliceController({ client, factory, recorder: controllerEventRecorder(client, 'endpoint-slice-controller', log, { apiVersion: 'v1', kind: 'Service' }), logger: log });
     runs.push({ name: 'endpointslice', run: () => c.run(workers, signal) });
   }
   if (enabled.has('service-lb')) {
-    const c = new ServiceLBController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'service-lb-controller', logger: log }), logger: log });
+    const c = new ServiceLBController({ client, factory, recorder: controllerEventRecorder(client, 'service-lb-controller', log, { apiVersion: 'v1', kind: 'Service' }), logger: log });
     runs.push({ name: 'service-lb', run: () => c.run(Math.min(workers, 2), signal) });
   }
   if (enabled.has('endpoint')) {
-    const c = new EndpointsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'endpoint-controller', logger: log }), logger: log });
+    const c = new EndpointsController({ client, factory, recorder: controllerEventRecorder(client, 'endpoint-controller', log, { apiVersion: 'v1', kind: 'Endpoints' }), logger: log });
     runs.push({ name: 'endpoint', run: () => c.run(workers, signal) });
   }
   if (enabled.has('job')) {
-    const c = new JobController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'job-controller', logger: log }), logger: log });
+    const c = new JobController({ client, factory, recorder: controllerEventRecorder(client, 'job-controller', log, { apiVersion: 'batch/v1', kind: 'Job' }), logger: log });
     runs.push({ name: 'job', run: () => c.run(workers, signal) });
   }
   if (enabled.has('daemonset')) {
-    const c = new DaemonSetsController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'daemonset-controller', logger: log }), logger: log });
+    const c = new DaemonSetsController({ client, factory, recorder: controllerEventRecorder(client, 'daemonset-controller', log, { apiVersion: 'apps/v1', kind: 'DaemonSet' }), logger: log });
     runs.push({ name: 'daemonset', run: () => c.run(workers, signal) });
   }
   if (enabled.has('statefulset')) {
-    const c = new StatefulSetController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'statefulset-controller', logger: log }), logger: log });
+    const c = new StatefulSetController({ client, factory, recorder: controllerEventRecorder(client, 'statefulset-controller', log, { apiVersion: 'apps/v1', kind: 'StatefulSet' }), logger: log });
     runs.push({ name: 'statefulset', run: () => c.run(workers, signal) });
   }
   if (enabled.has('cronjob')) {
-    const c = new CronJobController({ client, factory, recorder: new ClientEventRecorder(client, { component: 'cronjob-controller', logger: log }), logger: log });
+    const c = new CronJobController({ client, factory, recorder: controllerEventRecorder(client, 'cronjob-controller', log, { apiVersion: 'batch/v1', kind: 'CronJob' }), logger: log });
     runs.push({ name: 'cronjob', run: () => c.run(workers, signal) });
   }
   if (enabled.has('resourcequota')) {

@@ -22,7 +22,7 @@ import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { GVR, type Client, type GroupVersionResource, type KubeObject } from '../../client/interface.ts';
 import { DeletedFinalStateUnknown, defaultLogger, type Logger, type SharedInformer } from '../../client/informer.ts';
 import type { SharedInformerFactory } from '../../client/informer-factory.ts';
-import { gvrForKind, isNamespacedResource } from '../../client/resource-kinds.ts';
+import { apiVersionFor, gvrForKind, isNamespacedResource, kindForResource } from '../../client/resource-kinds.ts';
 import { isNotFound } from '../../machinery/errors.ts';
 import type { EventRecorder } from '../../client/record.ts';
 import { BaseController } from '../shared/base-controller.ts';
@@ -155,7 +155,7 @@ export class GarbageCollector extends BaseController {
       if (seen.has(ref.uid)) continue;
       const owner = this.uidIndex.get(ref.uid);
       if (!owner?.ns || owner.ns === ns) continue;
-      const depRef = { apiVersion: cur.apiVersion ?? (gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version), kind: cur.kind, namespace: cur.metadata?.namespace, name: cur.metadata?.name, uid: cur.metadata?.uid };
+      const depRef = { apiVersion: cur.apiVersion ?? apiVersionFor(gvr), kind: cur.kind ?? kindForResource(gvr.resource), namespace: cur.metadata?.namespace, name: cur.metadata?.name, uid: cur.metadata?.uid };
       this.recorder.event(depRef as never, 'Warning', 'OwnerRefInvalidNamespace', `ownerRef [${ref.apiVersion}/${ref.kind}, namespace: ${ns}, name: ${ref.name}, uid: ${ref.uid}] does not exist in namespace "${ns}"`);
       return;
     }

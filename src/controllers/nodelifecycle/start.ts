@@ -6,6 +6,7 @@ import type { Client } from '../../client/interface.ts';
 import type { SharedInformerFactory } from '../../client/informer-factory.ts';
 import type { Logger } from '../../client/informer.ts';
 import { ClientEventRecorder } from '../../client/record.ts';
+import { controllerEventRecorder } from '../shared/event-recorder.ts';
 import { NodeLifecycleController } from './node-lifecycle-controller.ts';
 import { TaintEvictionController } from './taint-eviction-controller.ts';
 
@@ -40,7 +41,7 @@ export function startNodeLifecycleControllers(
   opts: NodeLifecycleOptions = {},
 ): { name: string; run: () => Promise<void> }[] {
   const nlc = new NodeLifecycleController({ client, factory, logger: log, recorder: new ClientEventRecorder(client, { component: 'node-controller', logger: log }), ...opts });
-  const tec = new TaintEvictionController({ client, factory, logger: log, recorder: new ClientEventRecorder(client, { component: 'taint-eviction-controller', logger: log }) });
+  const tec = new TaintEvictionController({ client, factory, logger: log, recorder: controllerEventRecorder(client, 'taint-eviction-controller', log, { apiVersion: 'v1', kind: 'Pod' }) });
   return [
     { name: 'node-lifecycle', run: () => nlc.run(signal) },
     { name: 'taint-eviction', run: () => tec.run(workers, signal) },

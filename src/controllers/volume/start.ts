@@ -7,10 +7,13 @@
 import type { Client } from '../../client/interface.ts';
 import type { SharedInformerFactory } from '../../client/informer-factory.ts';
 import type { Logger } from '../../client/informer.ts';
-import { ClientEventRecorder } from '../../client/record.ts';
 import { PersistentVolumeController } from './pv-controller.ts';
 import { StorageProtectionController } from './protection.ts';
+import { controllerEventRecorder, type KindOf } from '../shared/event-recorder.ts';
 import { LocalPathProvisioner, ensureLocalPathStorageClass } from './local-path-provisioner.ts';
+
+/** Volume controllers record events on claims (namespaced) and volumes (cluster-scoped). */
+const claimOrVolume: KindOf = (o) => (o.metadata?.namespace ? { apiVersion: 'v1', kind: 'PersistentVolumeClaim' } : { apiVersion: 'v1', kind: 'PersistentVolume' });
 
 /** Where the local-path provisioner keeps volumes, and for which node. */
 export interface LocalPathOptions {
@@ -35,7 +38,7 @@ export async function startVolumeControllers(
   const runs: { name: string; run: () => Promise<void> }[] = [];
   const binder = new PersistentVolumeController({
     client, factory, logger: log,
-    recorder: new ClientEventRecorder(client, { component: 'persistentvolume-controller', logger: log }),
+    recorder: controllerEventRecorder(client, 'persistentvolume-controller', log, claimOrVolume),
   });
   runs.push({ name: 'persistentvolume-binder', run: () => binder.run(workers, signal) });
   const protection = new StorageProtectionController({ client, factory, logger: log });
@@ -48,7 +51,7 @@ export async function startVolumeControllers(
     }
     const p = new LocalPathProvisioner({
       client, factory, logger: log, storageDir: localPath.storageDir, nodeName: localPath.nodeName,
-      recorder: new ClientEventRecorder(client, { component: `${'rancher.io/local-path'}_${localPath.nodeName}`, logger: log }),
+      recorder: controllerEventRecorder(client, `${'rancher.io/local-path'}_${localPath.nodeName}`, log, claimOrVolume),
     });
     runs.push({ name: 'local-path-provisioner', run: () => p.run(Math.min(workers, 2), signal) });
   }
