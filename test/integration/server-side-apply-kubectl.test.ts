@@ -220,6 +220,15 @@ test('client-side apply records kubectl-client-side-apply; kubectl apply --serve
   r = await kubectl(['apply', '--server-side', '--field-manager=other', '-f', other]);
   assert.equal(r.code, 1);
   assert.ok(r.stderr.includes('Apply failed with 1 conflict: conflict with "kubectl": .data.a'), r.stderr);
+  // An associative-list item without its key: upstream's typed-conversion error (500, no reason).
+  const nokey = join(dir, 'nokey.yaml');
+  writeFileSync(nokey, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: nokey\nspec:\n  containers:\n  - image: busybox\n');
+  r = await kubectl(['apply', '--server-side', '-f', nokey]);
+  assert.equal(r.code, 1);
+  assert.ok(
+    r.stderr.includes('Error from server: failed to create typed patch object (default/nokey; /v1, Kind=Pod): .spec.containers: element 0: associative list with keys has an element that omits key field "name" (and doesn\'t have default value)'),
+    r.stderr,
+  );
   // A non-apply patch with force is rejected as upstream's ValidatePatchOptions does (422).
   await assert.rejects(
     client.patch(GVR.configmaps, 'default', 'cfg', 'application/merge-patch+json', { data: { c: '4' } }, { force: true }),

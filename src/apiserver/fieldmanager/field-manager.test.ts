@@ -231,12 +231,19 @@ describe('Apply', () => {
     assert.deepEqual(cont['f:args'], {});
   });
 
-  test('managedFields in the applied configuration is a 400; a missing list key is a 400', () => {
+  test('managedFields in the applied configuration is a 400; a missing list key is upstream\'s 500', () => {
     const cfg = deployment(1, 'nginx', { managedFields: [] });
     assert.throws(() => applyManagedFields(DEPLOY, undefined, cfg, 'kubectl', false), (e: unknown) => e instanceof StatusError && e.code === 400 && e.message === 'metadata.managedFields must be nil');
     const nokey = deployment(1);
     (nokey.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers = [{ image: 'x' }];
-    assert.throws(() => applyManagedFields(DEPLOY, undefined, nokey, 'kubectl', false), (e: unknown) => e instanceof StatusError && e.code === 400 && /omits key field "name"/.test(e.message));
+    assert.throws(
+      () => applyManagedFields(DEPLOY, undefined, nokey, 'kubectl', false),
+      (e: unknown) =>
+        e instanceof StatusError &&
+        e.code === 500 &&
+        e.message ===
+          'failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers: element 0: associative list with keys has an element that omits key field "name" (and doesn\'t have default value)',
+    );
   });
 });
 

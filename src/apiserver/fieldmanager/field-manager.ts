@@ -15,7 +15,7 @@ import { StatusError, newBadRequest, newInternalError } from '../../machinery/er
 import { FieldSet } from './fieldpath.ts';
 import { capUpdateManagers, decodeManagedFields, encodeManagedFields, isResetManagedFields, managerIdentifier, stripMeta, type Managed } from './managed-fields.ts';
 import { schemaFor, zeroObject } from './schema.ts';
-import { jsonEq } from './typed.ts';
+import { jsonEq, TypedConversionError } from './typed.ts';
 import { ApplyConflicts, newApplyConflictError } from './conflicts.ts';
 import { allowedConflictsFromLastApplied, updateLastApplied } from './last-applied.ts';
 import { applyManaged, updateManaged, type FieldFilter } from './updater.ts';
@@ -181,7 +181,9 @@ export function updateManagedFields(scope: FieldManagerScope, live: KubeObject |
  * already checked) onto `live` (undefined: the object is being created). Returns the merged
  * object with managedFields set (not yet defaulted).
  * @throws 400 `metadata.managedFields must be nil` when the configuration carries managedFields;
- *   400 for associative-list items without key fields or with duplicate keys;
+ *   500 (empty reason, as upstream) `failed to create typed patch object (ns/name; apps/v1,
+ *   Kind=Deployment): .spec…: element 0: associative list with keys has an element that omits key
+ *   field "name" (and doesn't have default value)`; also for duplicate keys;
  *   409 Conflict with FieldManagerConflict causes unless `force` (for manager `kubectl`, conflicts
  *   on fields still holding their client-side last-applied value are taken over instead);
  *   500 when the live managedFields cannot be decoded.
@@ -221,6 +223,20 @@ export function applyManagedFields(scope: FieldManagerScope, live: KubeObject | 
     return out;
   } catch (err) {
     if (err instanceof ApplyConflicts) throw newApplyConflictError(err.conflicts);
+    if (err instanceof TypedConversionError) {
+      // Not an API error upstream: ErrorToAPIStatus makes it a 500 with an empty reason.
+      const m = { namespace: live?.metadata?.namespace, name: live?.metadata?.name, ...(config.metadata ?? {}) };
+      const gvk = `${scope.apiVersion.includes('/') ? scope.apiVersion : `/${scope.apiVersion}`}, Kind=${scope.kind}`;
+      throw new StatusError({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `failed to create typed patch object (${m.namespace ?? ''}/${m.name ?? ''}; ${gvk}): ${err.message}`,
+        reason: '',
+        code: 500,
+      });
+    }
     if (err instanceof StatusError) throw err;
     throw newInternalError(`failed to apply: ${(err as Error).message}`);
   }

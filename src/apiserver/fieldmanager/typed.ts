@@ -3,7 +3,6 @@
  * comparison of two objects, the apply merge and the removal of a set of paths. After
  * structured-merge-diff/v4/typed (tofieldset.go, compare.go, merge.go, remove.go).
  */
-import { StatusError, newBadRequest } from '../../machinery/errors.ts';
 import { FieldSet, fieldElement, keyElement, pathString, valueElement, type Path } from './fieldpath.ts';
 import { KEY_DEFAULTS, type TypeNode } from './schema.ts';
 
@@ -24,6 +23,17 @@ function isEmptyContainer(v: unknown): boolean {
 
 function childNode(n: TypeNode | undefined, key: string): TypeNode | undefined {
   return n?.fields?.[key] ?? n?.values;
+}
+
+/**
+ * A value that does not fit the schema (structured-merge-diff's typed conversion errors, e.g. an
+ * associative-list item without its key field). Message in SMD's form: `<path>: element <i>: …`.
+ */
+export class TypedConversionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TypedConversionError';
+  }
 }
 
 /** The key element of an associative-list item, or undefined when the item lacks a key field. */
@@ -68,9 +78,9 @@ function isLeaf(v: unknown, n: TypeNode | undefined): boolean {
 
 /**
  * The set of every field present in `obj` (typed.ToFieldSet): leaves and atomic values as
- * members, list items as members with their fields below. Throws 400 (as upstream's typed
- * conversion) when an associative-list item lacks a key field or keys repeat; pass `lenient` to
- * track such lists atomically instead.
+ * members, list items as members with their fields below. Throws TypedConversionError (as
+ * upstream's typed conversion) when an associative-list item lacks a key field or keys repeat;
+ * pass `lenient` to track such lists atomically instead.
  */
 export function toFieldSet(obj: unknown, n: TypeNode | undefined, lenient = false): FieldSet {
   const out = new FieldSet();
@@ -117,9 +127,9 @@ function elementsOrThrow(v: unknown[], n: TypeNode | undefined, path: Path, leni
     const k = n!.list === 'map' ? itemKey(v[i], n!.keys ?? []) : valueElement(v[i]);
     if (k === undefined) {
       const missing = (n!.keys ?? []).find((key) => !isObj(v[i]) || ((v[i] as Obj)[key] ?? KEY_DEFAULTS[key]) === undefined) ?? '';
-      throw newBadRequest(`${pathString(path)}[${i}]: associative list with keys has an element that omits key field "${missing}" (and doesn't have default value)`);
+      throw new TypedConversionError(`${pathString(path)}: element ${i}: associative list with keys has an element that omits key field "${missing}" (and doesn't have default value)`);
     }
-    if (seen.has(k)) throw newBadRequest(`${pathString(path)}: duplicate entries for key ${pathString([k]).slice(0)}`);
+    if (seen.has(k)) throw new TypedConversionError(`${pathString(path)}: duplicate entries for key ${pathString([k])}`);
     seen.add(k);
   }
   return els;
@@ -274,7 +284,7 @@ export function jsonEq(a: unknown, b: unknown): boolean {
  * The apply merge (typed.Merge): `config` over `live`. Granular objects merge key by key (a
  * `null` in the configuration removes the field), associative lists merge by key (live order
  * kept, new items appended), set lists are unioned, everything else is replaced. Returns a new
- * value; inputs are not modified. Throws 400 for associative items without keys.
+ * value; inputs are not modified. Throws TypedConversionError for associative items without keys.
  */
 export function merge(live: unknown, config: unknown, n: TypeNode | undefined, path: Path = [], item = false): unknown {
   if (config === undefined) return live;
@@ -373,4 +383,3 @@ function removeFromList(list: unknown[], rm: FieldSet, keep: FieldSet | undefine
   return out;
 }
 
-export { StatusError };
