@@ -16,6 +16,7 @@ import { GVR } from '../../client/interface.ts';
 import { SharedInformer, defaultLogger, metaNamespaceKey, unwrapTombstone, type Logger } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { ClientEventRecorder, type EventRecorder } from '../../client/record.ts';
+import { KindDefaultingRecorder } from '../../controllers/shared/event-recorder.ts';
 import { isConflict, isNotFound } from '../../machinery/errors.ts';
 import { computeStageAction, matchStage, renderTemplate, stageDelayMs, type Stage, type TemplateFuncs } from './stage.ts';
 import type { PodIPAllocator } from './pod-ip.ts';
@@ -71,7 +72,8 @@ export class StageController {
     this.log = cfg.logger ?? defaultLogger;
     this.now = cfg.now ?? Date.now;
     this.random = cfg.random ?? Math.random;
-    this.recorder = cfg.recorder ?? new ClientEventRecorder(cfg.client, { component: 'kubelet', logger: this.log });
+    // Pods listed by the informer carry no kind; events about them must still say Pod.
+    this.recorder = cfg.recorder ?? new KindDefaultingRecorder(new ClientEventRecorder(cfg.client, { component: 'kubelet', logger: this.log }), { apiVersion: 'v1', kind: 'Pod' });
     this.informer = new SharedInformer<PodObject>(cfg.client, GVR.pods, { logger: this.log });
     this.informer.addEventHandler({
       onAdd: (p) => {
