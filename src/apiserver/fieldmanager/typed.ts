@@ -305,24 +305,50 @@ export function merge(live: unknown, config: unknown, n: TypeNode | undefined, p
     const ec = elementsOrThrow(config, n, path, false)!;
     const el = listElements(live, n);
     if (!el) return structuredClone(config);
-    if (n!.list === 'set') {
-      const out = [...live];
-      const have = new Set(el);
-      for (let i = 0; i < config.length; i++) if (!have.has(ec[i])) out.push(config[i]);
-      return out;
-    }
-    const byKey = new Map<string, unknown>();
-    for (let i = 0; i < config.length; i++) byKey.set(ec[i], config[i]);
+    const set = n!.list === 'set';
+    const L = new Map<string, unknown>();
+    for (let i = 0; i < live.length; i++) L.set(el[i], live[i]);
+    const R = new Map<string, unknown>();
+    for (let i = 0; i < config.length; i++) R.set(ec[i], config[i]);
+    const item = (k: string): unknown => {
+      if (set) return L.has(k) ? L.get(k) : R.get(k);
+      return L.has(k) ? merge(L.get(k), R.get(k), n, [...path, k], true) : mergeNew(R.get(k), n, [...path, k]);
+    };
+    // Upstream's visitListItems order: shared items in the configuration's order, live-only items
+    // kept where they are, configuration-only items at their position in the configuration.
+    const shared = ec.filter((k) => L.has(k));
+    let si = 0;
+    let nextShared: string | undefined = shared[si];
     const out: unknown[] = [];
-    const used = new Set<string>();
-    for (let i = 0; i < live.length; i++) {
-      const k = el[i];
-      if (byKey.has(k)) {
-        out.push(merge(live[i], byKey.get(k), n, [...path, k], true));
-        used.add(k);
-      } else out.push(live[i]);
+    for (let lI = 0, rI = 0; lI < el.length || rI < ec.length; ) {
+      if (lI < el.length && rI < ec.length) {
+        const k = el[lI];
+        if (k === ec[rI]) {
+          out.push(item(k));
+          lI++;
+          rI++;
+          nextShared = shared[++si];
+          continue;
+        }
+        if (R.has(k) && nextShared !== undefined && nextShared !== k) {
+          lI++;
+          continue;
+        }
+      }
+      if (lI < el.length && !R.has(el[lI])) {
+        out.push(L.get(el[lI]));
+        lI++;
+        continue;
+      }
+      if (rI < ec.length) {
+        const k = ec[rI];
+        out.push(item(k));
+        rI++;
+        if (nextShared === k) nextShared = shared[++si];
+        continue;
+      }
+      lI++; // a shared live item already emitted from the configuration side
     }
-    for (let i = 0; i < config.length; i++) if (!used.has(ec[i])) out.push(mergeNew(config[i], n, [...path, ec[i]]));
     return out;
   }
   if (Array.isArray(config) && (n?.list ?? 'atomic') !== 'atomic') elementsOrThrow(config, n, path, false);
