@@ -870,7 +870,8 @@ export class JobController extends BaseController {
       const created = await this.client.create<PodObj>(GVR.pods, job.metadata!.namespace, pod as PodObj);
       this.recorder.eventf(job, 'Normal', 'SuccessfulCreate', 'Created pod: %s', created.metadata?.name);
     } catch (e) {
-      this.recorder.eventf(job, 'Warning', 'FailedCreate', 'Error creating: %s', e instanceof Error ? e.message : String(e));
+      // As upstream's RealPodControl: no event when the namespace is terminating (every later create fails too).
+      if (!isNamespaceTerminating(e)) this.recorder.eventf(job, 'Warning', 'FailedCreate', 'Error creating: %s', e instanceof Error ? e.message : String(e));
       throw e;
     }
   }
