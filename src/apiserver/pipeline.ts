@@ -294,6 +294,10 @@ export class Pipeline {
     if (patchType === 'application/strategic-merge-patch+json' && !this.machinery.hasPatchMeta(gv, ri.kind)) {
       throw newUnsupportedMediaType(patchType, PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json'));
     }
+    // ValidatePatchOptions (before any subresource handling): 422 PatchOptions.meta.k8s.io "" is invalid.
+    if (patchType !== 'application/apply-patch+yaml' && params.force !== undefined) {
+      throw newInvalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ type: 'FieldValueForbidden', field: 'force', detail: 'may not be specified for non-apply patch' }]);
+    }
     if (sub === 'scale') return this.patchScale(ctx, ri, namespace, name, patchType, patch, params);
     if (sub !== '' && sub !== 'status') throw newNotFound({ group: ri.group, resource: `${ri.resource}/${sub}` }, name);
     if (sub === 'status' && !ri.statusStrategy) throw newNotFound({ group: ri.group, resource: `${ri.resource}/${sub}` }, name);
@@ -307,10 +311,6 @@ export class Pipeline {
       throw newBadRequest('json patch must be an array of operations');
     }
     const isApply = patchType === 'application/apply-patch+yaml';
-    // ValidatePatchOptions: 422 PatchOptions.meta.k8s.io "" is invalid.
-    if (!isApply && params.force !== undefined) {
-      throw newInvalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ type: 'FieldValueForbidden', field: 'force', detail: 'may not be specified for non-apply patch' }]);
-    }
     if (isApply) {
       const p = patch as KubeObject;
       if (!params.fieldManager) {
