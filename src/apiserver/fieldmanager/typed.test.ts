@@ -26,3 +26,13 @@ test('compare: added containers carry "." and a changed leaf is modified', () =>
   assert.deepEqual(fieldSetToFieldsV1(c.added), { 'f:extra': { '.': {}, 'f:k': {} }, 'f:items': { 'k:{"name":"b"}': { '.': {}, 'f:name': {} } } });
   assert.ok(c.removed.empty());
 });
+
+test('a "__proto__" key (valid in ConfigMap data) is an ordinary field', () => {
+  const live = JSON.parse('{"data":{"a":"1"}}');
+  const cfg = JSON.parse('{"data":{"__proto__":"x"}}');
+  const out = merge(live, cfg, undefined) as { data: Record<string, unknown> };
+  assert.deepEqual(Object.keys(out.data), ['a', '__proto__']);
+  assert.equal(Object.getPrototypeOf(out.data), Object.prototype);
+  const c = compare(live, out, undefined);
+  assert.deepEqual(fieldSetToFieldsV1(c.added), { 'f:data': { 'f:__proto__': {} } });
+});

@@ -22,7 +22,14 @@ function isEmptyContainer(v: unknown): boolean {
 }
 
 function childNode(n: TypeNode | undefined, key: string): TypeNode | undefined {
-  return n?.fields?.[key] ?? n?.values;
+  if (!n) return undefined;
+  return (n.fields && Object.hasOwn(n.fields, key) ? n.fields[key] : undefined) ?? n.values;
+}
+
+/** `o[k] = v` as an own property, also for the key `__proto__` (a valid ConfigMap key). */
+function setOwn(o: Obj, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /**
@@ -162,7 +169,7 @@ function cmpObject(c: Comparison, a: Obj | undefined, b: Obj | undefined, n: Typ
     for (const k in a) {
       const av = a[k];
       if (av === undefined) continue;
-      const bv = b?.[k];
+      const bv = b && Object.hasOwn(b, k) ? b[k] : undefined;
       // Fast paths (most of an object is unchanged): equal scalars, equal subtrees.
       if (av === bv) continue;
       if (bv !== undefined && isScalar(av) && isScalar(bv)) {
@@ -179,7 +186,7 @@ function cmpObject(c: Comparison, a: Obj | undefined, b: Obj | undefined, n: Typ
   }
   if (b) {
     for (const k in b) {
-      if (b[k] === undefined || (a && a[k] !== undefined)) continue;
+      if (b[k] === undefined || (a && Object.hasOwn(a, k) && a[k] !== undefined)) continue;
       path.push('f:' + k);
       cmpValue(c, undefined, b[k], childNode(n, k), path);
       path.pop();
@@ -297,7 +304,7 @@ export function merge(live: unknown, config: unknown, n: TypeNode | undefined, p
         delete out[k];
         continue;
       }
-      out[k] = merge(live[k], cv, childNode(n, k), [...path, fieldElement(k)]);
+      setOwn(out, k, merge(Object.hasOwn(live, k) ? live[k] : undefined, cv, childNode(n, k), [...path, fieldElement(k)]));
     }
     return out;
   }
@@ -376,7 +383,7 @@ function removeFromObject(o: Obj, rm: FieldSet, keep: FieldSet | undefined, n: T
   for (const [el, sub] of rm.children) {
     if (!el.startsWith('f:')) continue;
     const k = el.slice(2);
-    if (!(k in o)) continue;
+    if (!Object.hasOwn(o, k)) continue;
     const keepSub = keep?.children?.get(el);
     if (sub.member && (!keepSub || keepSub.empty())) {
       delete o[k];
