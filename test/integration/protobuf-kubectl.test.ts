@@ -146,6 +146,65 @@ test('create job, cronjob and job --from=cronjob', async () => {
   assert.equal(fromCJ.metadata.ownerReferences[0].kind, 'CronJob');
 });
 
+test('create job --from=cronjob keeps a rich pod template (env sources, envFrom, probes, lifecycle, security context, volumes)', async () => {
+  await client.create({ group: 'batch', version: 'v1', resource: 'cronjobs' }, 'default', {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'rich', labels: { app: 'rich' } },
+    spec: {
+      schedule: '0 * * * *',
+      jobTemplate: {
+        metadata: { labels: { app: 'rich' } },
+        spec: {
+          backoffLimit: 2,
+          template: {
+            metadata: { labels: { app: 'rich' }, annotations: { note: 'x' } },
+            spec: {
+              restartPolicy: 'OnFailure',
+              nodeSelector: { disk: 'ssd' },
+              tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule' }],
+              volumes: [
+                { name: 'data', emptyDir: { sizeLimit: '1Gi' } },
+                { name: 'cfg', configMap: { name: 'c1', defaultMode: 420, items: [{ key: 'a', path: 'a.txt' }] } },
+                { name: 'sec', secret: { secretName: 'sg', optional: true } },
+                { name: 'host', hostPath: { path: '/tmp', type: 'Directory' } },
+              ],
+              containers: [
+                {
+                  name: 'main',
+                  image: 'busybox',
+                  args: ['sh', '-c', 'true'],
+                  workingDir: '/work',
+                  env: [
+                    { name: 'PLAIN', value: 'v' },
+                    { name: 'POD', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+                    { name: 'MEM', valueFrom: { resourceFieldRef: { containerName: 'main', resource: 'limits.memory', divisor: '1Mi' } } },
+                    { name: 'CM', valueFrom: { configMapKeyRef: { name: 'c1', key: 'a', optional: true } } },
+                    { name: 'SEC', valueFrom: { secretKeyRef: { name: 'sg', key: 'user' } } },
+                  ],
+                  envFrom: [{ prefix: 'C_', configMapRef: { name: 'c1' } }, { secretRef: { name: 'sg', optional: false } }],
+                  ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+                  resources: { limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '100m' } },
+                  volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'cfg', mountPath: '/cfg', readOnly: true, subPath: 'a.txt' }],
+                  readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5, failureThreshold: 2 },
+                  livenessProbe: { exec: { command: ['true'] }, initialDelaySeconds: 3 },
+                  startupProbe: { tcpSocket: { port: 8080 } },
+                  lifecycle: { preStop: { exec: { command: ['sleep', '1'] } }, postStart: { sleep: { seconds: 1 } } },
+                  securityContext: { runAsUser: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+                  stdin: true,
+                  tty: true,
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+  });
+  const j = await check(['job', 'rich-now', '--from=cronjob/rich'], 'batch', 'jobs', 'job.batch/rich-now');
+  assert.equal(j.spec.template.spec.containers[0].env[2].valueFrom.resourceFieldRef.divisor, '1Mi');
+});
+
 test('create service clusterip, nodeport, loadbalancer, externalname', async () => {
   await check(['service', 'clusterip', 's1', '--tcp=80:8080'], '', 'services', 'service/s1');
   await check(['service', 'clusterip', 's1h', '--clusterip=None'], '', 'services', 'service/s1h');
