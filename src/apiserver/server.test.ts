@@ -315,6 +315,15 @@ describeEachBackend('APIServer over HTTP', (store) => {
     assert.equal(u.json.data.k, 'v2');
   });
 
+  test('fieldManager too long or not printable → 422 on the verb\'s options kind (upstream ValidateFieldManager)', async () => {
+    const long = await req('POST', `/api/v1/namespaces/default/configmaps?fieldManager=${'m'.repeat(129)}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fm-long' } });
+    assert.equal(long.status, 422);
+    assert.equal(long.json.message, 'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more than 128 bytes');
+    const tab = await req('PATCH', '/api/v1/namespaces/default/configmaps/applied?fieldManager=a%09b', { data: { k: 'x' } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(tab.status, 422);
+    assert.equal(tab.json.message, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "a\\tb": must only contain printable characters');
+  });
+
   test('scale subresource', async () => {
     const g = await req('GET', '/apis/apps/v1/namespaces/default/deployments/web/scale');
     assert.equal(g.json.kind, 'Scale');

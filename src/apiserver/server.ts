@@ -465,7 +465,7 @@ export class APIServer {
       case 'watch':
         return this.serveWatch(req, res, info, ri, ns, q);
       case 'create': {
-        const params = writeParamsFromQuery(q);
+        const params = writeParamsFromQuery(q, 'CreateOptions');
         if (info.name) {
           if (!sub) throw methodNotAllowed(req.method ?? 'POST');
           if (sub === 'exec' || sub === 'attach' || sub === 'portforward') throw newBadRequest('Upgrade request required');
@@ -481,7 +481,7 @@ export class APIServer {
       case 'update': {
         if (!info.name) throw methodNotAllowed('PUT');
         const rep = this.representation(accept, false);
-        const params = { ...writeParamsFromQuery(q), subresource: sub };
+        const params = { ...writeParamsFromQuery(q, 'UpdateOptions'), subresource: sub };
         const { body } = await this.readJSONBody(req);
         const r = await this.pipeline.update(ctx, ri, ns, info.name, body, params);
         return this.writeObject(res, r.created ? 201 : 200, ri, r.object, sub === 'scale' ? { as: 'object' } : rep, q, r.warnings);
@@ -489,7 +489,7 @@ export class APIServer {
       case 'patch': {
         if (!info.name) throw methodNotAllowed('PATCH');
         const rep = this.representation(accept, false);
-        const params: WriteParams = { ...writeParamsFromQuery(q), subresource: sub };
+        const params: WriteParams = { ...writeParamsFromQuery(q, 'PatchOptions'), subresource: sub };
         const ct = mediaType(req.headers['content-type']);
         if (!PATCH_TYPES.includes(ct as (typeof PATCH_TYPES)[number])) {
           await readBody(req, this.maxBodyBytes).catch(() => undefined);

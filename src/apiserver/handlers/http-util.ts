@@ -3,7 +3,7 @@
  * reading (3 MiB as upstream's maxRequestBodyBytes → 413), and query → options decoding.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StatusError, newBadRequest, newInternalError, newRequestEntityTooLarge, type Status } from '../../machinery/errors.ts';
+import { StatusError, invalid, newBadRequest, newInternalError, newInvalid, newRequestEntityTooLarge, tooLong, type Status } from '../../machinery/errors.ts';
 import type { DeleteOptions, ListOptions, WatchOptions } from '../../client/interface.ts';
 import type { WriteParams } from '../pipeline.ts';
 
@@ -120,12 +120,21 @@ function dryRunParam(q: URLSearchParams): boolean {
   return vals.length > 0;
 }
 
-/** Write parameters from the query string. */
-export function writeParamsFromQuery(q: URLSearchParams): WriteParams {
+/**
+ * Write parameters from the query string. `optionsKind` names the options type in errors
+ * (CreateOptions / UpdateOptions / PatchOptions), as upstream's ValidateFieldManager: a
+ * fieldManager over 128 bytes or with non-printable characters → 422 Invalid.
+ */
+export function writeParamsFromQuery(q: URLSearchParams, optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' = 'PatchOptions'): WriteParams {
   const p: WriteParams = { dryRun: dryRunParam(q) };
   const fm = q.get('fieldManager');
   if (fm) {
-    if (fm.length > 128) throw newBadRequest('fieldManager: Too long: may not be more than 128 bytes');
+    const kind = { group: 'meta.k8s.io', kind: optionsKind };
+    if (Buffer.byteLength(fm, 'utf8') > 128) throw newInvalid(kind, '', [tooLong('fieldManager', undefined, 128)]);
+    // Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
+    if (/[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u.test(fm)) {
+      throw newInvalid(kind, '', [invalid('fieldManager', fm, 'must only contain printable characters')]);
+    }
     p.fieldManager = fm;
   }
   const fv = q.get('fieldValidation');
