@@ -16,8 +16,8 @@ import { addControllerManagerOptions, parseControllerManagerFlags, type Controll
 const program = new Command();
 program.name('skiff').description('A Kubernetes-compatible cluster in one Node.js process.').showHelpAfterError();
 
-addControllerManagerOptions(program
-  .command('server'))
+const serverCommand = program
+  .command('server')
   .description('run the API server, store, scheduler, controllers and (unless --disable-agent) a node agent')
   .addOption(new Option('--data-dir <dir>', 'state, certificates, kubeconfig, images and pod data').env('SKIFF_DATA_DIR').default(defaultDataDir()))
   .addOption(new Option('--https-listen-port <port>', 'API server HTTPS port').env('SKIFF_HTTPS_LISTEN_PORT').default('6443'))
@@ -34,7 +34,9 @@ addControllerManagerOptions(program
   .addOption(new Option('--cleanup-on-exit', 'stop and remove all pods\' containers and network on shutdown').env('SKIFF_CLEANUP_ON_EXIT').default(false))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('SKIFF_LOG_LEVEL').default('info'))
   .addOption(new Option('--datastore-endpoint <url>', 'etcd client URL(s), comma-separated, instead of the embedded SQLite store').env('SKIFF_DATASTORE_ENDPOINT'))
-  .addOption(new Option('--sync-frequency <duration>', 'kubelet periodic pod sync; configMap/secret volume updates reach pods within it').env('SKIFF_SYNC_FREQUENCY').default('10s'))
+  .addOption(new Option('--sync-frequency <duration>', 'kubelet periodic pod sync; configMap/secret volume updates reach pods within it').env('SKIFF_SYNC_FREQUENCY').default('10s'));
+// Controller-manager flags (node lifecycle, PodGC) come last in --help, after the server's own.
+addControllerManagerOptions(serverCommand)
   .action(async (opts) => {
     const port = Number(opts.httpsListenPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --https-listen-port: ${opts.httpsListenPort}`);
