@@ -59,6 +59,7 @@ import { clusterRoleBindingStrategy } from './rbac/v1/clusterrolebinding/strateg
 import { clusterRoleBindingTable } from './rbac/v1/clusterrolebinding/printer.ts';
 import { selfSubjectAccessReviewStrategy, selfSubjectRulesReviewStrategy, subjectAccessReviewStrategy } from './authorization/v1/reviews.ts';
 import { selfSubjectReviewStrategy } from './authentication/v1/selfsubjectreview.ts';
+import { tokenReviewStrategy } from './authentication/v1/tokenreview.ts';
 import { replicationControllerStatusStrategy, replicationControllerStrategy } from './core/v1/replicationcontroller/strategy.ts';
 import { replicationControllerTable } from './core/v1/replicationcontroller/printer.ts';
 import { limitRangeStrategy } from './core/v1/limitrange/strategy.ts';
@@ -230,6 +231,7 @@ export const RESOURCES: ResourceInfo[] = [
   defineResource({
     group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true,
     shortNames: ['sa'],
+    subresources: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }],
     strategy: serviceAccountStrategy, table: serviceAccountTable,
   }),
   defineResource({
@@ -342,6 +344,10 @@ export const RESOURCES: ResourceInfo[] = [
   defineResource({
     group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: false,
     verbs: ['create'], strategy: selfSubjectReviewStrategy,
+  }),
+  defineResource({
+    group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview', namespaced: false,
+    verbs: ['create'], strategy: tokenReviewStrategy,
   }),
 ];
 

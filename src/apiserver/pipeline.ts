@@ -98,6 +98,11 @@ export class Pipeline {
   readonly admission: AdmissionChain;
   private readonly cachers = new Map<string, Cacher>();
   private started: Promise<void> | undefined;
+  /**
+   * Extra POST subresource handlers by `<group>/<resource>/<subresource>` (e.g.
+   * `/serviceaccounts/token`, registered by the APIServer), consulted by {@link createSubresource}.
+   */
+  readonly subresourceCreators = new Map<string, (ctx: RequestContext, namespace: string | undefined, name: string, body: KubeObject, params: WriteParams) => Promise<{ body: KubeObject; code: number }>>();
 
   constructor(
     readonly resources: ResourceInfo[],
@@ -542,6 +547,8 @@ export class Pipeline {
     this.checkScope(ri, namespace, true);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw newBadRequest('the body of the request must be a JSON object');
     const b = body as KubeObject;
+    const extra = this.subresourceCreators.get(`${ri.group}/${ri.resource}/${sub}`);
+    if (extra) return extra(ctx, namespace, name, b, params);
     const isPods = ri.group === '' && ri.resource === 'pods';
     if (isPods && sub === 'binding') {
       const target = (b as { target?: { name?: unknown; kind?: unknown } }).target;

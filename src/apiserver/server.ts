@@ -38,6 +38,10 @@ import { evaluateReview, isReviewResource } from './auth/rbac/reviews.ts';
 import { decodeReviewProtobuf } from './auth/rbac/review-protobuf.ts';
 import { RBACEscalationCheck } from './auth/rbac/escalation.ts';
 import { requestUser } from './auth/request-user.ts';
+import { UnionAuthenticator } from './auth/x509.ts';
+import { ServiceAccountTokens, createTokenRequest, optionalGetter } from './auth/serviceaccount/tokens.ts';
+import { ServiceAccountTokenAuthenticator } from './auth/serviceaccount/authenticator.ts';
+import { evaluateTokenReview } from './auth/serviceaccount/token-review.ts';
 import { newRequestInfo, type RequestInfo } from './handlers/request-info.ts';
 import { mediaType, negotiate, wantsAggregatedDiscovery, type Representation } from './handlers/negotiation.ts';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './handlers/discovery.ts';
@@ -100,6 +104,11 @@ export interface APIServerOptions {
   serviceNodePortRange?: string;
   /** Interval of the ClusterIP/NodePort repair pass (ms; default 180000, as upstream). */
   serviceRepairIntervalMs?: number;
+  /**
+   * ServiceAccount token signing/verification (TokenRequest, the JWT authenticator, TokenReview);
+   * default: an ephemeral key, issuer/audience `https://kubernetes.default.svc.cluster.local`.
+   */
+  serviceAccountTokens?: ServiceAccountTokens;
 }
 
 /** Listen options of {@link APIServer.listen}. */
@@ -156,6 +165,8 @@ export class APIServer {
   private stopped = false;
   readonly version: VersionInfo;
   private readonly authenticator?: Authenticator;
+  /** The ServiceAccount JWT authenticator (also behind TokenReview). */
+  readonly serviceAccountAuthenticator: ServiceAccountTokenAuthenticator;
   private readonly authorizer?: Authorizer;
   /** The RBAC authorizer when authorizationMode is 'RBAC' (its rule resolver answers SelfSubjectRulesReviews). */
   readonly rbac?: RBACAuthorizer;
@@ -175,13 +186,26 @@ export class APIServer {
     const chain = new AdmissionChain();
     this.pipeline = new Pipeline(opts.resources ?? RESOURCES, opts.backend, opts.machinery ?? realMachinery(), chain, opts.watchCache ?? true);
     chain.add(new NamespaceLifecycle((name) => this.pipeline.getNamespace(name)));
-    chain.add(new ServiceAccountAdmission());
+    chain.add(new ServiceAccountAdmission(async (ns, name) => {
+      const sas = this.pipeline.find('', 'v1', 'serviceaccounts');
+      return sas ? optionalGetter((_r, n, x) => this.pipeline.get(sas, n, x))('serviceaccounts', ns, name) : undefined;
+    }));
     chain.add(new DefaultStorageClass(storageClassLister(this.pipeline)));
     chain.add(new StorageObjectInUseProtection());
     chain.add(new DefaultTolerationSeconds());
     chain.add(new LimitRanger(limitRangeLister(this.pipeline)));
     chain.add(new ResourceQuotaAdmission(quotaAccessor(this.pipeline)));
     for (const p of opts.admission ?? []) chain.add(p);
+    // ServiceAccount tokens: TokenRequest (serviceaccounts/token) and the JWT authenticator.
+    const saTokens = opts.serviceAccountTokens ?? new ServiceAccountTokens();
+    const saGet = optionalGetter(async (r, ns, n) => {
+      const ri = this.pipeline.find('', 'v1', r);
+      if (!ri) throw newNotFound({ group: '', resource: r }, n);
+      return this.pipeline.get(ri, ns, n);
+    });
+    this.serviceAccountAuthenticator = new ServiceAccountTokenAuthenticator(saTokens, saGet);
+    if (this.authenticator) this.authenticator = new UnionAuthenticator([this.authenticator, this.serviceAccountAuthenticator]);
+    this.pipeline.subresourceCreators.set('/serviceaccounts/token', async (_ctx, ns, name, body) => ({ body: await createTokenRequest(saTokens, saGet, ns ?? '', name, body), code: 201 }));
     const servicesInfo = this.pipeline.find('', 'v1', 'services');
     if (servicesInfo) {
       this.serviceAllocators = new ServiceAllocators(opts.backend, { serviceCIDR: opts.serviceCIDR, nodePortRange: opts.serviceNodePortRange });
@@ -293,9 +317,9 @@ export class APIServer {
 
   // ------------------------------------------------------------------ request handling
 
-  private authenticate(req: IncomingMessage, pathname: string): UserInfo {
+  private async authenticate(req: IncomingMessage, pathname: string): Promise<UserInfo> {
     if (!this.authenticator) return { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
-    const u = this.authenticator.authenticate(req);
+    const u = await this.authenticator.authenticate(req);
     if (u) return u;
     if (isPublicPath(pathname)) return ANON;
     throw newUnauthorized();
@@ -310,7 +334,7 @@ export class APIServer {
     }
     const pathname = url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
-    const user = await impersonate(req, this.authenticate(req, pathname), this.authorizer);
+    const user = await impersonate(req, await this.authenticate(req, pathname), this.authorizer);
     const cell = requestUser.getStore();
     if (cell) cell.user = user;
     const q = url.searchParams;
@@ -364,6 +388,7 @@ export class APIServer {
     if (!ri || (info.apiPrefix === 'api' && info.apiGroup)) throw notFoundPath();
     if (!ri.namespaced && info.namespace) throw notFoundPath();
     await this.authorize(user, info, ri);
+    if (ri.group === 'authentication.k8s.io' && ri.kind === 'TokenReview') return this.serveTokenReview(req, res, info);
     if (isReviewResource(ri)) return this.serveReview(req, res, info, ri, user);
     return this.serveResource(req, res, info, ri, q, user);
   }
@@ -384,6 +409,16 @@ export class APIServer {
     else body = (await this.readJSONBody(req)).body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw newBadRequest('the request body must be an object');
     const obj = await evaluateReview(ri, body as Record<string, any>, { user, authorizer: this.authorizer, resolver: this.rbac?.resolver, namespace: info.namespace });
+    return writeJSON(res, 201, obj);
+  }
+
+  /** POST tokenreviews: authenticates spec.token (not stored); 201 with status. */
+  private async serveTokenReview(req: IncomingMessage, res: ServerResponse, info: RequestInfo): Promise<void> {
+    if (info.verb !== 'create' || info.name) throw methodNotAllowed(req.method ?? '');
+    const body = (await this.readJSONBody(req)).body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw newBadRequest('the request body must be an object');
+    const others = this.authenticator instanceof UnionAuthenticator ? this.authenticator.authenticators.filter((a) => a !== this.serviceAccountAuthenticator) : [];
+    const obj = await evaluateTokenReview(body as Record<string, any>, { serviceAccounts: this.serviceAccountAuthenticator, tokenAuthenticators: others });
     return writeJSON(res, 201, obj);
   }
 
@@ -570,7 +605,7 @@ export class APIServer {
   private async handleUpgradeAsync(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const user = await impersonate(req, this.authenticate(req, url.pathname), this.authorizer);
+    const user = await impersonate(req, await this.authenticate(req, url.pathname), this.authorizer);
     const info = newRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     const ri = info.isResourceRequest ? this.pipeline.find(info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion, info.resource) : undefined;
     if (!ri || ri.group !== '' || ri.resource !== 'pods' || !info.namespace || !info.name) throw notFoundPath();

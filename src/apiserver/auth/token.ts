@@ -17,9 +17,9 @@ export interface UserInfo {
   extra?: Record<string, string[]>;
 }
 
-/** Authenticates a request; undefined = no/invalid credentials. */
+/** Authenticates a request; undefined = no/invalid credentials (async for authenticators that look objects up, e.g. ServiceAccount tokens). */
 export interface Authenticator {
-  authenticate(req: IncomingMessage): UserInfo | undefined;
+  authenticate(req: IncomingMessage): UserInfo | undefined | Promise<UserInfo | undefined>;
 }
 
 /** Paths served without credentials (exact or with a sub-path, e.g. /livez/ping). */

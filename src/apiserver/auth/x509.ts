@@ -32,13 +32,24 @@ export class X509Authenticator implements Authenticator {
   }
 }
 
-/** Tries each authenticator in order; the first user found wins. */
+/** Tries each authenticator in order; the first user found wins (a Promise only when an authenticator is async). */
 export class UnionAuthenticator implements Authenticator {
   constructor(readonly authenticators: Authenticator[]) {}
-  authenticate(req: IncomingMessage): UserInfo | undefined {
-    for (const a of this.authenticators) {
-      const u = a.authenticate(req);
+  authenticate(req: IncomingMessage): UserInfo | undefined | Promise<UserInfo | undefined> {
+    for (let i = 0; i < this.authenticators.length; i++) {
+      const u = this.authenticators[i].authenticate(req);
+      if (u instanceof Promise) return this.rest(req, u, i + 1);
       if (u) return u;
+    }
+    return undefined;
+  }
+
+  private async rest(req: IncomingMessage, first: Promise<UserInfo | undefined>, from: number): Promise<UserInfo | undefined> {
+    const u = await first;
+    if (u) return u;
+    for (let i = from; i < this.authenticators.length; i++) {
+      const v = await this.authenticators[i].authenticate(req);
+      if (v) return v;
     }
     return undefined;
   }

@@ -177,6 +177,12 @@ const SCHEMAS: Record<string, Schema> = {
   IngressRuleValue: { 1: f('http', 'HTTPIngressRuleValue') },
   HTTPIngressRuleValue: { 1: f('paths', 'HTTPIngressPath', R) },
   HTTPIngressPath: { 1: f('path', 'string'), 2: f('backend', 'IngressBackend'), 3: f('pathType', 'string') },
+  // authentication.k8s.io/v1 TokenRequest (kubectl create token) and TokenReview.
+  TokenRequest: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'TokenRequestSpec'), 3: f('status', 'Empty') },
+  TokenRequestSpec: { 1: f('audiences', 'string', R), 3: f('boundObjectRef', 'BoundObjectReference'), 4: f('expirationSeconds', 'int', K) },
+  BoundObjectReference: { 1: f('kind', 'string'), 2: f('apiVersion', 'string'), 3: f('name', 'string'), 4: f('uid', 'string') },
+  TokenReview: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'TokenReviewSpec'), 3: f('status', 'Empty') },
+  TokenReviewSpec: { 1: f('token', 'string'), 2: f('audiences', 'string', R) },
   Empty: {},
 };
 
@@ -198,6 +204,8 @@ const TOP_LEVEL: Record<string, string> = {
   'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass',
   'policy/v1/PodDisruptionBudget': 'PodDisruptionBudget',
   'networking.k8s.io/v1/Ingress': 'Ingress',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
+  'authentication.k8s.io/v1/TokenReview': 'TokenReview',
 };
 
 class Reader {
