@@ -1,7 +1,8 @@
 /**
  * ResourceQuota admission: decisions and messages as upstream (exceeded quota, failed quota /
  * must specify, status unknown, scopes, update deltas), and the compare-and-swap on the quota's
- * status through the real store so concurrent creates cannot both take the last slot.
+ * status through the real store so concurrent creates cannot both take the last slot (on SQLite and
+ * on a private etcd, describeEachBackend).
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { StatusError, newConflict } from '../../machinery/errors.ts';
 import type { KubeObject } from '../../client/interface.ts';
 import { ResourceQuotaAdmission, type QuotaAccessor } from './resource-quota.ts';
 import type { AdmissionAttributes } from './interface.ts';
-import { SqliteBackend } from '../../storage/sqlite/sqlite-backend.ts';
+import { describeEachBackend } from '../../../test/support/each-backend.ts';
 import { APIServer } from '../server.ts';
 import { KubeletConnections } from '../kubelet-client.ts';
 
@@ -132,9 +133,9 @@ describe('ResourceQuota admission decisions', () => {
   });
 });
 
-describe('ResourceQuota admission over the real store', () => {
+describeEachBackend('ResourceQuota admission over the real store', (store) => {
   test('concurrent creates cannot both take the last slot; kubectl-visible status.used is charged', async () => {
-    const backend = SqliteBackend.open(':memory:');
+    const backend = await store.open();
     const api = new APIServer({ backend, kubelets: new KubeletConnections() });
     try {
       const c = api.inProcessClient();
