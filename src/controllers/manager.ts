@@ -29,6 +29,7 @@ import { StatefulSetController } from './statefulset/stateful-set.ts';
 import { ResourceQuotaController } from './resourcequota/resource-quota-controller.ts';
 import { PodGCController, type PodGCControllerOptions } from './podgc/gc-controller.ts';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/clusterrole-aggregation-controller.ts';
+import { RootCACertPublisher } from './rootcacertpublisher/publisher.ts';
 
 /**
  * The subset of `gvrs` the server serves (a LIST with limit 1 does not fail with 404), standing in
@@ -49,7 +50,7 @@ export async function filterServedResources(client: Client, gvrs: GroupVersionRe
 }
 
 /** Controller names accepted in {@link ControllerManagerOptions.controllers}. */
-export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob' | 'resourcequota' | 'podgc' | 'clusterrole-aggregation';
+export type ControllerName = 'replicaset' | 'deployment' | 'garbagecollector' | 'namespace' | 'persistentvolume-binder' | 'endpointslice' | 'endpoint' | 'serviceaccount' | 'job' | 'service-lb' | 'replicationcontroller' | 'node-lifecycle' | 'daemonset' | 'statefulset' | 'cronjob' | 'resourcequota' | 'podgc' | 'clusterrole-aggregation' | 'root-ca-cert-publisher';
 
 /** Options for {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -76,6 +77,8 @@ export interface ControllerManagerOptions {
   resourceQuotaSyncPeriodMs?: number;
   /** PodGC settings (--terminated-pod-gc-threshold etc.); tests shorten the periods. */
   podGC?: Pick<PodGCControllerOptions, 'terminatedPodThreshold' | 'gcCheckPeriodMs' | 'quarantineTimeMs'>;
+  /** The cluster CA bundle (PEM) the root-ca-cert-publisher puts in every namespace's `kube-root-ca.crt`; without it that controller does not run. */
+  rootCA?: string;
 }
 
 /**
@@ -85,7 +88,7 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(client: Client, signal: AbortSignal, opts: ControllerManagerOptions = {}): Promise<void> {
   const log = opts.logger ?? defaultLogger;
-  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob', 'resourcequota', 'podgc', 'clusterrole-aggregation']);
+  const enabled = new Set<ControllerName>(opts.controllers ?? ['replicaset', 'deployment', 'garbagecollector', 'namespace', 'persistentvolume-binder', 'endpointslice', 'endpoint', 'serviceaccount', 'job', 'service-lb', 'replicationcontroller', 'node-lifecycle', 'daemonset', 'statefulset', 'cronjob', 'resourcequota', 'podgc', 'clusterrole-aggregation', 'root-ca-cert-publisher']);
   const workers = opts.workers ?? 5;
 
   for (let delay = 100; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
@@ -165,6 +168,10 @@ export async function startControllers(client: Client, signal: AbortSignal, opts
   if (enabled.has('clusterrole-aggregation') && (await filterServedResources(client, [{ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' }])).length) {
     const c = new ClusterRoleAggregationController({ client, factory, logger: log });
     runs.push({ name: 'clusterrole-aggregation', run: () => c.run(1, signal) });
+  }
+  if (enabled.has('root-ca-cert-publisher') && opts.rootCA) {
+    const c = new RootCACertPublisher({ client, factory, rootCA: opts.rootCA, logger: log });
+    runs.push({ name: 'root-ca-cert-publisher', run: () => c.run(Math.min(workers, 2), signal) });
   }
   if (enabled.has('node-lifecycle')) runs.push(...startNodeLifecycleControllers(client, factory, log, Math.min(workers, 2), signal, opts.nodeLifecycle));
   if (enabled.has('persistentvolume-binder')) runs.push(...(await startVolumeControllers(client, factory, log, workers, signal, opts.localPathProvisioner)));

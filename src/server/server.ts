@@ -21,6 +21,7 @@ import { KubeletConnections } from '../apiserver/kubelet-client.ts';
 import { TokenAuthenticator } from '../apiserver/auth/token.ts';
 import { UnionAuthenticator, X509Authenticator } from '../apiserver/auth/x509.ts';
 import { ensureAdminToken, ensurePKI, writeKubeconfig } from '../apiserver/pki.ts';
+import { ServiceAccountTokens, ensureServiceAccountKey } from '../apiserver/auth/serviceaccount/tokens.ts';
 import { realMachinery } from '../apiserver/machinery-real.ts';
 import { RESOURCES } from '../api/resource-table.ts';
 import { ensureSystemNamespaces } from '../controllers/namespace/bootstrap.ts';
@@ -126,7 +127,9 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     // Client certificates signed by the cluster CA (`skiff kubeconfig --user`), then the admin token (system:masters).
     const authenticator = new UnionAuthenticator([new X509Authenticator(), new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] })]);
     const kubelets = new KubeletConnections();
-    const api = new APIServer({ backend, kubelets, authenticator, authorizationMode: 'RBAC', resources: RESOURCES, machinery: realMachinery(), serviceCIDR: opts.serviceCIDR });
+    // ServiceAccount tokens are signed with <server>/pki/service-account.key (kept across restarts).
+    const serviceAccountTokens = new ServiceAccountTokens({ keyPair: ensureServiceAccountKey(path.dirname(pki.caPath)) });
+    const api = new APIServer({ backend, kubelets, authenticator, authorizationMode: 'RBAC', resources: RESOURCES, machinery: realMachinery(), serviceCIDR: opts.serviceCIDR, serviceAccountTokens });
     await api.waitReady();
     const { url } = await api.listen({ host: opts.bindAddress, port: opts.httpsListenPort, tls: { cert: pki.certPem, key: pki.keyPem, clientCA: pki.caPem } });
     stops.push(() => api.stop());
@@ -154,6 +157,7 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
       logger: log.child({ component: 'controller-manager' }),
       nodeLifecycle: opts.nodeLifecycle,
       podGC: opts.terminatedPodGCThreshold === undefined ? undefined : { terminatedPodThreshold: opts.terminatedPodGCThreshold },
+      rootCA: pki.caPem,
       // k3s' local-path provisioner: volumes under <dataDir>/agent/storage on this (the embedded agent's) node.
       localPathProvisioner: opts.disableAgent ? undefined : { storageDir: path.join(paths.root, 'agent', 'storage'), nodeName: opts.nodeName },
     });
