@@ -16,10 +16,10 @@ test('Node: status, roles, version, wide addresses and info', () => {
     status: {
       conditions: [{ type: 'Ready', status: 'True' }],
       addresses: [{ type: 'InternalIP', address: '192.168.1.5' }, { type: 'Hostname', address: 'n1' }],
-      nodeInfo: { kubeletVersion: 'v1.32.0-skiff', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0', containerRuntimeVersion: 'runc://1.1.12' },
+      nodeInfo: { kubeletVersion: 'v1.32.0+skiff', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0', containerRuntimeVersion: 'runc://1.1.12' },
     },
   };
-  assert.deepEqual(cells('', 'nodes', node), ['n1', 'Ready,SchedulingDisabled', 'control-plane,worker', '3d', 'v1.32.0-skiff', '192.168.1.5', '<none>', 'Debian GNU/Linux 12 (bookworm)', '6.1.0', 'runc://1.1.12']);
+  assert.deepEqual(cells('', 'nodes', node), ['n1', 'Ready,SchedulingDisabled', 'control-plane,worker', '3d', 'v1.32.0+skiff', '192.168.1.5', '<none>', 'Debian GNU/Linux 12 (bookworm)', '6.1.0', 'runc://1.1.12']);
   assert.deepEqual(cells('', 'nodes', { metadata: { name: 'n2' }, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } }).slice(0, 3), ['n2', 'NotReady', '<none>']);
   assert.deepEqual(cells('', 'nodes', { metadata: { name: 'n3' } }).slice(1, 2), ['Unknown']);
   assert.deepEqual(cells('', 'nodes', { metadata: { name: 'n4', labels: { 'kubernetes.io/role': 'master' } } }).slice(2, 3), ['master']);

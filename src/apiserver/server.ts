@@ -124,10 +124,14 @@ export interface ListenOptions {
   tls?: { cert: string; key: string; clientCA?: string };
 }
 
+/**
+ * The default `/version`. gitVersion carries Skiff as semver build metadata (`+skiff`, as k3s's
+ * `v1.32.0+k3s1`): a `-skiff` suffix would be a pre-release, which ranks below v1.32.0.
+ */
 const DEFAULT_VERSION: VersionInfo = {
   major: '1',
   minor: '32',
-  gitVersion: 'v1.32.0-skiff',
+  gitVersion: 'v1.32.0+skiff',
   gitCommit: '0000000000000000000000000000000000000000',
   gitTreeState: 'clean',
   buildDate: '2026-01-01T00:00:00Z',

@@ -109,7 +109,7 @@ describeEachBackend('kubectl against the HTTPS apiserver', (store) => {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: { name: 'node-1', labels: { 'node-role.kubernetes.io/control-plane': '' } },
-      status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.32.0-skiff' } },
+      status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.32.0+skiff' } },
     });
     // The fake kubelet's termination: a pod on node-1 being deleted gracefully is removed at once (grace 0).
     void client
@@ -132,7 +132,8 @@ describeEachBackend('kubectl against the HTTPS apiserver', (store) => {
   test('version reports the server', async () => {
     const r = await kubectl(['version']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /Server Version: v1\.32\.0-skiff/);
+    assert.match(r.stdout, /Server Version: v1\.32\.0\+skiff\n/);
+    assert.doesNotMatch(r.stderr, /WARNING: version difference/);
   });
 
   test('get nodes prints the node printer columns', async () => {
@@ -140,7 +141,7 @@ describeEachBackend('kubectl against the HTTPS apiserver', (store) => {
     assert.equal(r.code, 0, r.stderr);
     const [header, row] = r.stdout.trim().split('\n');
     assert.deepEqual(header.split(/\s+/), ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']);
-    assert.match(row, /^node-1\s+Ready\s+control-plane\s+\S+\s+v1\.32\.0-skiff$/);
+    assert.match(row, /^node-1\s+Ready\s+control-plane\s+\S+\s+v1\.32\.0\+skiff$/);
   });
 
   test('create -f, AlreadyExists, get -o json, get pods columns', async () => {

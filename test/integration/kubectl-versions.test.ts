@@ -2,8 +2,9 @@
  * kubectl version skew: besides the dispatcher's built-in 1.32.4 (every other kubectl test), the
  * versioned kubectl builds installed beside it — 1.31 (sends JSON bodies everywhere) and 1.33
  * (sends protobuf from its typed generators, as 1.32 does) — drive the same HTTPS apiserver:
- * `version` accepts the server's gitVersion without a skew warning, and the generators, apply,
- * get and delete work. Upstream supports kubectl within one minor of the apiserver.
+ * `version` accepts the server's gitVersion (v1.32.0+skiff) without a skew warning (1.32 too), and
+ * the generators, apply, get and delete work. Upstream supports kubectl within one minor of the
+ * apiserver.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,7 +61,7 @@ for (const minor of [31, 33]) {
     const v = await k(['version']);
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout, new RegExp(`Client Version: v1\\.${minor}\\.`));
-    assert.match(v.stdout, /Server Version: v1\.32\.0-skiff/);
+    assert.match(v.stdout, /Server Version: v1\.32\.0\+skiff\n/);
     assert.doesNotMatch(v.stderr, /WARNING: version difference/);
     const ns = `v${minor}`;
     const steps: [string[], string][] = [
@@ -88,3 +89,14 @@ for (const minor of [31, 33]) {
     assert.equal(nf.stderr.trim(), 'Error from server (NotFound): configmaps "c" not found');
   });
 }
+
+test('kubectl 1.32 (versioned build and the dispatcher): version without a skew warning', async () => {
+  // v1.32.0+skiff is v1.32.0 with build metadata (as k3s's v1.32.0+k3s1), not a pre-release.
+  for (const bin of [VERSIONED(32), '/usr/bin/kubectl']) {
+    const v = await run(bin, ['version']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /Client Version: v1\.32\./);
+    assert.match(v.stdout, /Server Version: v1\.32\.0\+skiff\n/);
+    assert.doesNotMatch(v.stderr, /WARNING: version difference/);
+  }
+});

@@ -7,7 +7,7 @@
  *   root dir in Ki); allocatable = capacity minus the default hard-eviction reserves
  *   (memory 100Mi, ephemeral-storage 10%);
  * - addresses InternalIP (the first non-internal IPv4 of the host, else 127.0.0.1) and Hostname;
- * - nodeInfo (kubeletVersion v1.32.0-skiff, containerRuntimeVersion `<runtime>://<version>`,
+ * - nodeInfo (kubeletVersion v1.32.0+skiff, containerRuntimeVersion `<runtime>://<version>`,
  *   osImage from /etc/os-release PRETTY_NAME, kernel, machineID, bootID, systemUUID);
  * - conditions MemoryPressure/DiskPressure/PIDPressure False and Ready True with upstream's
  *   reasons/messages, `lastHeartbeatTime` refreshed each update, `lastTransitionTime` kept;
@@ -23,8 +23,8 @@ import { GVR } from '../../client/interface.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../../machinery/errors.ts';
 import type { ImageService, RuntimeService } from '../runtime/types.ts';
 
-/** Version reported as kubeletVersion / kubeProxyVersion. */
-export const KUBELET_VERSION = 'v1.32.0-skiff';
+/** Version reported as kubeletVersion / kubeProxyVersion (semver build metadata `+skiff`, as k3s's `v1.32.0+k3s1`). */
+export const KUBELET_VERSION = 'v1.32.0+skiff';
 
 /** The host's primary IPv4 (first non-internal interface address), else 127.0.0.1. */
 export function getNodeInternalIP(): string {
