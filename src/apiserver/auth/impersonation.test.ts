@@ -1,14 +1,15 @@
-import { describe, test, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { SqliteBackend } from '../../storage/sqlite/sqlite-backend.ts';
+import type { Backend } from '../../storage/backend.ts';
+import { describeEachBackend } from '../../../test/support/each-backend.ts';
 import { APIServer } from '../server.ts';
 import { KubeletConnections } from '../kubelet-client.ts';
 import { TokenAuthenticator } from './token.ts';
 
 // Impersonation (k8s.io/apiserver filters/impersonation.go) and the review endpoints over HTTP,
-// with the RBAC authorization mode and its bootstrap policy.
-describe('impersonation and reviews', () => {
-  let backend: SqliteBackend;
+// with the RBAC authorization mode and its bootstrap policy, on SQLite and on a private etcd.
+describeEachBackend('impersonation and reviews', (store) => {
+  let backend: Backend;
   let api: APIServer;
   let url: string;
   const adminH = { authorization: 'Bearer t-admin', 'content-type': 'application/json' };
@@ -17,7 +18,7 @@ describe('impersonation and reviews', () => {
   const whoami = (headers: Record<string, string>) => post('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, headers);
 
   before(async () => {
-    backend = SqliteBackend.open(':memory:');
+    backend = await store.open();
     api = new APIServer({
       backend,
       kubelets: new KubeletConnections(),
