@@ -5,10 +5,9 @@
  * back from ControllerRevision 1 (now revision 3), `kubectl get ds` / `controllerrevisions` columns;
  * deleting the DaemonSet removes its pods and revisions (garbage collector).
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
-import { buildWebImages } from '../support/registry.ts';
+import { useCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 
 const dsYaml = `apiVersion: apps/v1
 kind: DaemonSet
@@ -32,23 +31,11 @@ spec:
 `;
 
 describe('e2e: DaemonSet on the real node', { timeout: 180_000 }, () => {
+  const run = useCluster({ webImages: true });
   let id: RunIdentity;
   let c: TestCluster;
-
-  before(async () => {
-    const { archive } = buildWebImages();
-    id = newRunIdentity();
-    c = await startCluster(id, { extraArgs: ['--import-images', archive] });
-  });
-
-  after(async () => {
-    try {
-      await c?.stop();
-    } finally {
-      const left = id ? await leftovers(id) : [];
-      if (id) removeRunDir(id);
-      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
-    }
+  before(() => {
+    ({ id, c } = run);
   });
 
   const podsJson = async () => JSON.parse(await c.kubectl(['get', 'pods', '-l', 'app=web-ds', '-o', 'json'])).items as any[];

@@ -6,34 +6,21 @@
  *   container on 127.0.0.1 and reads its log from the shared volume.
  * - web-deployment.yaml: 3 replicas roll out and answer.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
-import { buildWebImages } from '../support/registry.ts';
+import { useCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 import { httpGet } from '../support/http.ts';
 
 const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
 
 describe('e2e: examples/ with the imported offline image', { timeout: 600_000 }, () => {
+  const run = useCluster({ webImages: true });
   let id: RunIdentity;
   let c: TestCluster;
-
-  before(async () => {
-    const { archive } = buildWebImages();
-    id = newRunIdentity();
-    c = await startCluster(id, { extraArgs: ['--import-images', archive] });
-  });
-
-  after(async () => {
-    try {
-      await c?.stop();
-    } finally {
-      const left = id ? await leftovers(id) : [];
-      if (id) removeRunDir(id);
-      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
-    }
+  before(() => {
+    ({ id, c } = run);
   });
 
   test('pod.yaml: Running, answers on its IP, then deleted gracefully', async () => {

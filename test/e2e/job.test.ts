@@ -4,10 +4,9 @@
  * container exits 1 with backoffLimit 1 fails after one replacement (`--for=condition=failed`,
  * BackoffLimitExceeded); `kubectl get jobs` prints STATUS / COMPLETIONS / DURATION.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
-import { buildWebImages } from '../support/registry.ts';
+import { useCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 
 const jobYaml = (name: string, exitCode: number, backoffLimit: number) => `apiVersion: batch/v1
 kind: Job
@@ -26,23 +25,11 @@ spec:
 `;
 
 describe('e2e: Jobs with real containers', { timeout: 300_000 }, () => {
+  const run = useCluster({ webImages: true });
   let id: RunIdentity;
   let c: TestCluster;
-
-  before(async () => {
-    const { archive } = buildWebImages();
-    id = newRunIdentity();
-    c = await startCluster(id, { extraArgs: ['--import-images', archive] });
-  });
-
-  after(async () => {
-    try {
-      await c?.stop();
-    } finally {
-      const left = id ? await leftovers(id) : [];
-      if (id) removeRunDir(id);
-      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
-    }
+  before(() => {
+    ({ id, c } = run);
   });
 
   test('a succeeding Job and a Job exhausting backoffLimit', async () => {

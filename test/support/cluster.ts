@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { buildWebImages } from './registry.ts';
 
 const execFileP = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -208,4 +211,48 @@ export async function leftovers(id: RunIdentity): Promise<string[]> {
 /** Removes the run's data dir (after the server is stopped). */
 export function removeRunDir(id: RunIdentity): void {
   rmSync(id.dataDir, { recursive: true, force: true });
+}
+
+/** A cluster started by {@link useCluster}; read its fields inside tests and hooks. */
+export interface ClusterHandle {
+  /** The run's identity (prefix, CIDRs, data dir). Throws before the `before` hook ran. */
+  readonly id: RunIdentity;
+  /** The running server. Throws before the `before` hook ran. */
+  readonly c: TestCluster;
+}
+
+/**
+ * Registers `before`/`after` hooks in the enclosing `describe` that start one real `skiff server`
+ * for its tests (a fresh {@link newRunIdentity}; with `webImages`, the offline test image
+ * skiff.local/web:1 and :2 imported at start) and afterwards stop it, remove its data dir and
+ * fail if any host resource with the run's prefix is left ({@link leftovers}).
+ * `extraArgs` are more `skiff server` flags.
+ */
+export function useCluster(opts: { webImages?: boolean; extraArgs?: string[]; timeoutMs?: number } = {}): ClusterHandle {
+  let id: RunIdentity | undefined;
+  let c: TestCluster | undefined;
+  before(async () => {
+    const extraArgs = [...(opts.webImages ? ['--import-images', buildWebImages().archive] : []), ...(opts.extraArgs ?? [])];
+    id = newRunIdentity();
+    c = await startCluster(id, { extraArgs, timeoutMs: opts.timeoutMs });
+  });
+  after(async () => {
+    try {
+      await c?.stop();
+    } finally {
+      const left = id ? await leftovers(id) : [];
+      if (id) removeRunDir(id);
+      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
+    }
+  });
+  return {
+    get id() {
+      if (!id) throw new Error('useCluster: the cluster is not started yet (use it inside tests or later hooks)');
+      return id;
+    },
+    get c() {
+      if (!c) throw new Error('useCluster: the cluster is not started yet (use it inside tests or later hooks)');
+      return c;
+    },
+  };
 }
