@@ -4,13 +4,14 @@
  * status through the real store so concurrent creates cannot both take the last slot (on SQLite and
  * on a private etcd, describeEachBackend).
  */
-import { test, describe } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { findResource } from '../../api/resource-table.ts';
 import { StatusError, newConflict } from '../../machinery/errors.ts';
-import type { KubeObject } from '../../client/interface.ts';
+import type { Client, KubeObject } from '../../client/interface.ts';
 import { ResourceQuotaAdmission, type QuotaAccessor } from './resource-quota.ts';
 import type { AdmissionAttributes } from './interface.ts';
+import type { Backend } from '../../storage/backend.ts';
 import { describeEachBackend } from '../../../test/support/each-backend.ts';
 import { APIServer } from '../server.ts';
 import { KubeletConnections } from '../kubelet-client.ts';
@@ -134,31 +135,52 @@ describe('ResourceQuota admission decisions', () => {
 });
 
 describeEachBackend('ResourceQuota admission over the real store', (store) => {
+  let backend: Backend;
+  let api: APIServer;
+  let c: Client;
+  const nsGVR = { group: '', version: 'v1', resource: 'namespaces' };
+  const pods = { group: '', version: 'v1', resource: 'pods' };
+  const quotas = { group: '', version: 'v1', resource: 'resourcequotas' };
+
+  before(async () => {
+    backend = await store.open();
+    api = new APIServer({ backend, kubelets: new KubeletConnections() });
+    c = api.inProcessClient();
+  });
+  after(async () => {
+    await api?.stop();
+    await backend?.close();
+  });
+
+  /** A namespace with quota `q` (pods: hard) whose status the controller would have written, then `n` pod creates at once. */
+  async function concurrentPodCreates(namespace: string, hard: number, n: number): Promise<PromiseSettledResult<KubeObject>[]> {
+    await c.create(nsGVR, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    const q = await c.create(quotas, namespace, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { pods: String(hard) } } });
+    // What the controller would write: hard and used from the (empty) namespace.
+    await c.update(quotas, namespace, { ...q, status: { hard: { pods: String(hard) }, used: { pods: '0' } } }, { subresource: 'status' });
+    // The plugin's fast path reads the watch cache: wait until it has the status.
+    for (let i = 0; i < 500 && !(await c.list(quotas, namespace, { resourceVersion: '0' })).items.some((x) => (x.status as any)?.used); i++) await new Promise((r) => setTimeout(r, 10));
+    const podIn = (name: string): KubeObject => ({ ...pod(name), metadata: { name, namespace } });
+    return Promise.allSettled(Array.from({ length: n }, (_, i) => c.create(pods, namespace, podIn(`p${i}`))));
+  }
+
   test('concurrent creates cannot both take the last slot; kubectl-visible status.used is charged', async () => {
-    const backend = await store.open();
-    const api = new APIServer({ backend, kubelets: new KubeletConnections() });
-    try {
-      const c = api.inProcessClient();
-      const ns = { group: '', version: 'v1', resource: 'namespaces' };
-      const pods = { group: '', version: 'v1', resource: 'pods' };
-      const quotas = { group: '', version: 'v1', resource: 'resourcequotas' };
-      await c.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } });
-      const q = await c.create(quotas, 'ns', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { pods: '3' } } });
-      // What the controller would write: hard and used from the (empty) namespace.
-      await c.update(quotas, 'ns', { ...q, status: { hard: { pods: '3' }, used: { pods: '0' } } }, { subresource: 'status' });
-      // The plugin's fast path reads the watch cache: wait until it has the status.
-      for (let i = 0; i < 200 && !(await c.list(quotas, 'ns', { resourceVersion: '0' })).items.some((x) => (x.status as any)?.used); i++) await new Promise((r) => setTimeout(r, 10));
-      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => c.create(pods, 'ns', pod(`p${i}`))));
-      const ok = results.filter((r) => r.status === 'fulfilled');
-      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      assert.equal(ok.length, 3);
-      assert.equal(refused.length, 5);
-      for (const r of refused) assert.match((r.reason as Error).message, /^pods "p\d" is forbidden: exceeded quota: q, requested: pods=1, used: pods=3, limited: pods=3$/);
-      const after = await c.get(quotas, 'ns', 'q');
-      assert.deepEqual(after.status, { hard: { pods: '3' }, used: { pods: '3' } });
-    } finally {
-      await api.stop();
-      await backend.close();
-    }
+    const results = await concurrentPodCreates('ns', 3, 8);
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.equal(ok.length, 3);
+    assert.equal(refused.length, 5);
+    for (const r of refused) assert.match((r.reason as Error).message, /^pods "p\d" is forbidden: exceeded quota: q, requested: pods=1, used: pods=3, limited: pods=3$/);
+    assert.deepEqual((await c.get(quotas, 'ns', 'q')).status, { hard: { pods: '3' }, used: { pods: '3' } });
+  });
+
+  test('more concurrent creates than conflict retries: every one that fits is admitted (checks of a namespace run one at a time)', async () => {
+    const results = await concurrentPodCreates('busy', 14, 16);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    for (const r of refused) assert.match((r.reason as Error).message, /^pods "p\d+" is forbidden: exceeded quota: q, requested: pods=1, used: pods=14, limited: pods=14$/);
+    assert.equal(results.length - refused.length, 14);
+    assert.equal(refused.length, 2);
+    assert.deepEqual((await c.get(quotas, 'busy', 'q')).status, { hard: { pods: '14' }, used: { pods: '14' } });
+    assert.equal((await c.list(pods, 'busy')).items.length, 14);
   });
 });

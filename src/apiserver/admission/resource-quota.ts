@@ -83,10 +83,33 @@ export function quotaAccessor(pipeline: QuotaPipeline): QuotaAccessor {
 /** How many times a write conflict on a quota's status is retried before giving up (500). */
 const MAX_CONFLICT_RETRIES = 10;
 
-/** The ResourceQuota admission plugin. */
+/**
+ * The ResourceQuota admission plugin. Quota checks of one namespace run one at a time (upstream's
+ * quotaEvaluator hands a namespace's waiting admissions to a single worker, plugin/pkg/admission/
+ * resourcequota/controller.go), so concurrent creates in a namespace do not race each other on the
+ * quota's resourceVersion; conflicts left are with other writers (the controller) and are retried.
+ */
 export class ResourceQuotaAdmission implements AdmissionPlugin {
   readonly name = 'ResourceQuota';
+  /** Per namespace: settles when the last queued quota check of that namespace is done. */
+  private readonly inProgress = new Map<string, Promise<void>>();
   constructor(private readonly quotas: QuotaAccessor) {}
+
+  /** Runs `f` after every earlier quota check of `namespace` has finished. */
+  private async inNamespace<T>(namespace: string, f: () => Promise<T>): Promise<T> {
+    const prev = this.inProgress.get(namespace) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = prev.then(() => mine);
+    this.inProgress.set(namespace, tail);
+    await prev;
+    try {
+      return await f();
+    } finally {
+      release();
+      if (this.inProgress.get(namespace) === tail) this.inProgress.delete(namespace);
+    }
+  }
 
   async validate(a: AdmissionAttributes): Promise<void> {
     if (a.operation !== 'CREATE' && a.operation !== 'UPDATE') return;
@@ -102,6 +125,12 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
     const cached = await this.quotas.list(a.namespace, false);
     const constrains = (q: KubeObject) => evaluator.matchesScopes(getScopeSelectorsFromQuota(q), obj) && evaluator.matchingResources(Object.keys(rec(rec(q.status).hard))).length > 0;
     if (!cached.some(constrains)) return;
+    await this.inNamespace(a.namespace, () => this.checkQuotas(a, evaluator, forbid));
+  }
+
+  /** The slow path of {@link validate}: fresh quotas, constraints, charge status.used with a CAS. */
+  private async checkQuotas(a: AdmissionAttributes, evaluator: ReturnType<typeof evaluatorFor>, forbid: (msg: string) => StatusError): Promise<void> {
+    const obj = a.object!;
     // Quotas already charged by an earlier attempt (a conflict on another quota forced a retry).
     const charged = new Set<string>();
     for (let attempt = 0; ; attempt++) {
