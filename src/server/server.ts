@@ -22,6 +22,7 @@ import { TokenAuthenticator } from '../apiserver/auth/token.ts';
 import { UnionAuthenticator, X509Authenticator } from '../apiserver/auth/x509.ts';
 import { ensureAdminToken, ensurePKI, writeKubeconfig } from '../apiserver/pki.ts';
 import { ServiceAccountTokens, ensureServiceAccountKey } from '../apiserver/auth/serviceaccount/tokens.ts';
+import { firstIP } from '../apiserver/registry/service/ipallocator.ts';
 import { realMachinery } from '../apiserver/machinery-real.ts';
 import { RESOURCES } from '../api/resource-table.ts';
 import { ensureSystemNamespaces } from '../controllers/namespace/bootstrap.ts';
@@ -122,7 +123,9 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     stops.push(stopCompactor);
 
     // 2. apiserver
-    const pki = ensurePKI(paths.server, opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '127.0.0.1' ? [opts.bindAddress] : []);
+    // The serving certificate also names the `default/kubernetes` ClusterIP (first address of the service
+    // CIDR), as upstream's, so in-cluster clients using KUBERNETES_SERVICE_HOST verify it with ca.crt.
+    const pki = ensurePKI(paths.server, [...(opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '127.0.0.1' ? [opts.bindAddress] : []), firstIP(opts.serviceCIDR)]);
     const token = ensureAdminToken(paths.server);
     // Client certificates signed by the cluster CA (`skiff kubeconfig --user`), then the admin token (system:masters).
     const authenticator = new UnionAuthenticator([new X509Authenticator(), new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] })]);

@@ -14,6 +14,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
+import { checkServerIdentity } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { useCluster, waitFor, type TestCluster } from '../support/cluster.ts';
@@ -55,9 +56,11 @@ spec:
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 `;
 
-function httpsGet(url: string, token: string, ca: string): Promise<{ code: number; body: string }> {
+/** GET with the bearer token; TLS verified with `ca` for the name kubernetes.default.svc, or for the IP `asIP`. */
+function httpsGet(url: string, token: string, ca: string, asIP?: string): Promise<{ code: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, ca, servername: 'kubernetes.default.svc' }, (res) => {
+    const tlsName = asIP ? { checkServerIdentity: (_h: string, cert: Parameters<typeof checkServerIdentity>[1]) => checkServerIdentity(asIP, cert) } : { servername: 'kubernetes.default.svc' };
+    const req = request(url, { method: 'GET', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, ca, ...tlsName }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
@@ -103,6 +106,9 @@ describe('e2e: ServiceAccount token mounted in a pod reads the API with the pod\
     const self = await httpsGet(`${c.url}/api/v1/namespaces/${NS}/pods/client`, token, ca);
     assert.equal(self.code, 200, self.body);
     assert.equal(JSON.parse(self.body).metadata.uid, pod.metadata.uid);
+    // The serving certificate also names the kubernetes Service's ClusterIP (KUBERNETES_SERVICE_HOST).
+    const serviceIP = (await c.kubectl(['get', 'service', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    assert.equal((await httpsGet(`${c.url}/api/v1/namespaces/${NS}/pods/client`, token, ca, serviceIP)).code, 200);
     const list = await httpsGet(`${c.url}/api/v1/namespaces/${NS}/pods`, token, ca);
     assert.equal(list.code, 403);
     assert.equal(JSON.parse(list.body).message, `pods is forbidden: User "system:serviceaccount:${NS}:reader" cannot list resource "pods" in API group "" in the namespace "${NS}"`);
