@@ -61,3 +61,10 @@ test('an existing mount at the token path is kept; an existing kube-api-access v
   assert.equal(mirror.spec.serviceAccountName, undefined);
   assert.equal(mirror.spec.volumes, undefined);
 });
+
+test('a pod without imagePullSecrets gets the ServiceAccount\'s; its own are kept', async () => {
+  const p = await admit({ spec: { containers: [{ name: 'a' }] } }, { imagePullSecrets: [{ name: 'regcred' }] });
+  assert.deepEqual(p.spec.imagePullSecrets, [{ name: 'regcred' }]);
+  const own = await admit({ spec: { imagePullSecrets: [{ name: 'mine' }], containers: [{ name: 'a' }] } }, { imagePullSecrets: [{ name: 'regcred' }] });
+  assert.deepEqual(own.spec.imagePullSecrets, [{ name: 'mine' }]);
+});

@@ -6,8 +6,8 @@
  * projected `kube-api-access-<5 random>` volume (serviceAccountToken `token` with
  * expirationSeconds 3607, configMap `kube-root-ca.crt` key `ca.crt`, downwardAPI `namespace`)
  * mounted read-only at /var/run/secrets/kubernetes.io/serviceaccount in every init and regular
- * container that has no mount at that path yet (mountServiceAccountToken). Mirror pods are left
- * alone.
+ * container that has no mount at that path yet (mountServiceAccountToken). A pod without
+ * `imagePullSecrets` gets the ServiceAccount's. Mirror pods are left alone.
  *
  * Departure: a missing ServiceAccount is not refused (upstream: 403 "error looking up service
  * account"), since the `default` ServiceAccount of a new namespace appears a moment after the
@@ -57,6 +57,7 @@ interface PodSpecLike {
   serviceAccountName?: string;
   serviceAccount?: string;
   automountServiceAccountToken?: boolean | null;
+  imagePullSecrets?: Array<{ name?: string }>;
   volumes?: Array<{ name: string }>;
   containers?: Array<{ volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }> }>;
   initContainers?: Array<{ volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }> }>;
@@ -96,8 +97,9 @@ export class ServiceAccountAdmission implements AdmissionPlugin {
 
   /**
    * On pod creation: sets `spec.serviceAccountName` (and `spec.serviceAccount`) to `default` when
-   * empty, then mounts the API token volume unless automount is off. Throws only when the
-   * ServiceAccount lookup fails for reasons other than NotFound.
+   * empty, mounts the API token volume unless automount is off, and copies the ServiceAccount's
+   * imagePullSecrets to a pod without any. Throws only when the ServiceAccount lookup fails for
+   * reasons other than NotFound.
    */
   async admit(a: AdmissionAttributes): Promise<void> {
     if (a.operation !== 'CREATE' || a.subresource !== '' || a.resource.group !== '' || a.resource.resource !== 'pods' || !a.object) return;
@@ -106,12 +108,12 @@ export class ServiceAccountAdmission implements AdmissionPlugin {
     if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
     spec.serviceAccount = spec.serviceAccountName;
     const ns = a.namespace || a.object.metadata?.namespace || '';
+    const sa = (this.getServiceAccount ? await this.getServiceAccount(ns, spec.serviceAccountName) : undefined) as
+      | { automountServiceAccountToken?: boolean | null; imagePullSecrets?: Array<{ name?: string }> }
+      | undefined;
     let automount = spec.automountServiceAccountToken;
-    if (automount === undefined || automount === null) {
-      const sa = this.getServiceAccount ? await this.getServiceAccount(ns, spec.serviceAccountName) : undefined;
-      const saAutomount = (sa as { automountServiceAccountToken?: boolean } | undefined)?.automountServiceAccountToken;
-      automount = saAutomount ?? true;
-    }
+    if (automount === undefined || automount === null) automount = sa?.automountServiceAccountToken ?? true;
     if (automount) mountServiceAccountToken(spec);
+    if (!spec.imagePullSecrets?.length && sa?.imagePullSecrets?.length) spec.imagePullSecrets = sa.imagePullSecrets.map((r) => ({ ...r }));
   }
 }
