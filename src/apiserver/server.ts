@@ -352,6 +352,14 @@ export class APIServer {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
       return void res.end('ok');
     }
+    // ServiceAccount issuer discovery (upstream: jwks_uri from the external address, here the request's Host).
+    if (pathname === '/.well-known/openid-configuration' || pathname === '/.well-known/openid-configuration/') {
+      const jwksURI = `https://${req.headers.host ?? '127.0.0.1'}/openid/v1/jwks`;
+      return writeJSON(res, 200, this.serviceAccountAuthenticator.tokens.openIDMetadata(jwksURI), 'application/json', { 'Cache-Control': 'public, max-age=3600' });
+    }
+    if (pathname === '/openid/v1/jwks' || pathname === '/openid/v1/jwks/') {
+      return writeJSON(res, 200, this.serviceAccountAuthenticator.tokens.jwks(), 'application/jwk-set+json', { 'Cache-Control': 'public, max-age=3600' });
+    }
     if (pathname === '/openapi/v2') return serveOpenAPIV2(res, accept, this.pipeline.resources);
     if (pathname === '/openapi/v3' || pathname === '/openapi/v3/') return writeJSON(res, 200, openAPIRoot(this.pipeline.resources));
     if (pathname.startsWith('/openapi/v3/')) {

@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createPublicKey, verify } from 'node:crypto';
 import { join } from 'node:path';
 import { runKubectl, type KubectlRun } from '../support/kubectl.ts';
 import { SqliteBackend } from '../../src/storage/sqlite/sqlite-backend.ts';
@@ -157,4 +158,25 @@ test('a token bound to a pod dies with the pod; every token dies with its Servic
   const afterSA = await asToken(plain, ['get', 'pods', '-n', 'dev']);
   assert.equal(afterSA.code, 1);
   assert.match(afterSA.stderr, /Unauthorized/);
+});
+
+test('issuer discovery: /.well-known/openid-configuration and /openid/v1/jwks verify a token offline', async () => {
+  const cfg = JSON.parse(ok(await k(['get', '--raw', '/.well-known/openid-configuration'])).stdout);
+  assert.equal(cfg.issuer, 'https://kubernetes.default.svc.cluster.local');
+  assert.equal(cfg.jwks_uri, `${url}/openid/v1/jwks`);
+  assert.deepEqual(cfg.response_types_supported, ['id_token']);
+  assert.deepEqual(cfg.subject_types_supported, ['public']);
+  assert.deepEqual(cfg.id_token_signing_alg_values_supported, ['ES256']);
+  const jwks = JSON.parse(ok(await k(['get', '--raw', '/openid/v1/jwks'])).stdout);
+  assert.equal(jwks.keys.length, 1);
+  const jwk = jwks.keys[0];
+  assert.equal(jwk.use, 'sig');
+  assert.equal(jwk.kty, 'EC');
+  assert.equal(jwk.crv, 'P-256');
+  assert.equal(jwk.alg, 'ES256');
+  const token = ok(await k(['create', 'token', 'builder', '-n', 'dev'])).stdout.trim();
+  const [h, p, s] = token.split('.');
+  assert.equal(JSON.parse(Buffer.from(h, 'base64url').toString('utf8')).kid, jwk.kid);
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  assert.ok(verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url')));
 });

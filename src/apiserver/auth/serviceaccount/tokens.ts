@@ -22,7 +22,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { KubeObject } from '../../../client/interface.ts';
 import { StatusError, newBadRequest, newInvalid, isNotFound, type FieldError } from '../../../machinery/errors.ts';
-import { signJWT } from './jwt.ts';
+import { keyIDFromPublicKey, signJWT } from './jwt.ts';
 
 /** Upstream's default issuer and API audience (`https://kubernetes.default.svc.` + cluster domain). */
 export const DefaultServiceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
@@ -164,6 +164,26 @@ export class ServiceAccountTokens {
   /** Signs `claims` (ES256 with the P-256 key, RS256 with an RSA key). Returns the compact JWT. */
   generateToken(claims: ServiceAccountClaims): string {
     return signJWT(claims as unknown as Record<string, unknown>, this.privateKey);
+  }
+
+  /**
+   * The OIDC discovery document served at `/.well-known/openid-configuration` (upstream
+   * openidmetadata.go): issuer, `jwks_uri`, response_types_supported [id_token],
+   * subject_types_supported [public], id_token_signing_alg_values_supported (from the keys).
+   */
+  openIDMetadata(jwksURI: string): Record<string, unknown> {
+    const algs = [...new Set(this.publicKeys.map((k) => (k.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256')))].sort();
+    return { issuer: this.issuer, jwks_uri: jwksURI, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: algs };
+  }
+
+  /** The public keys as a JWK Set (`/openid/v1/jwks`): {keys: [{use: sig, kty, kid, alg, crv/x/y or n/e}]}. */
+  jwks(): { keys: Record<string, unknown>[] } {
+    return {
+      keys: this.publicKeys.map((k) => {
+        const jwk = k.export({ format: 'jwk' }) as Record<string, unknown>;
+        return { use: 'sig', ...jwk, kid: keyIDFromPublicKey(k), alg: k.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256' };
+      }),
+    };
   }
 
   /** True when `audiences` equals the API audiences as a set (upstream isKubeAudiences). */
