@@ -4,7 +4,8 @@
  * one of the service-account public keys, not expired (exp), already valid (nbf, 60 s leeway as
  * go-jose's DefaultLeeway), with an audience among the requested ones (the API audiences for
  * requests), whose ServiceAccount (and bound pod / secret / node) still exist with the uids in
- * the token (a pod deleted more than 60 s ago invalidates it, as upstream) authenticates
+ * the token (an object deleted more than 60 s ago, i.e. with an older deletionTimestamp,
+ * invalidates it, as upstream) authenticates
  * `system:serviceaccount:<ns>:<name>` (uid = the ServiceAccount's uid), groups
  * `system:serviceaccounts`, `system:serviceaccounts:<ns>`, `system:authenticated`, and extra
  * `authentication.kubernetes.io/{pod-name,pod-uid,node-name,node-uid,credential-id}`.
@@ -63,26 +64,31 @@ export class ServiceAccountTokenAuthenticator implements Authenticator {
     if (!k || typeof k !== 'object' || !k.namespace || !k.serviceaccount?.name) return { ok: false, error: 'service account token claims could not be validated' };
     if (claims.sub !== makeUsername(k.namespace, k.serviceaccount.name)) return { ok: false, error: 'service account token claims could not be validated' };
 
+    // Wording and order as upstream's validator (claims.go): the lister's NotFound for the
+    // ServiceAccount; a missing or long-deleted bound object invalidates the token.
+    const invalidated = { ok: false as const, error: 'service account token has been invalidated' };
     const sa = await this.get('serviceaccounts', k.namespace, k.serviceaccount.name);
-    if (!sa) return { ok: false, error: `service account ${k.namespace}/${k.serviceaccount.name} has been deleted` };
+    if (!sa) return { ok: false, error: `serviceaccount "${k.serviceaccount.name}" not found` };
+    if (deletedBefore(sa, now - LEEWAY_SECONDS)) return { ok: false, error: `service account ${k.namespace}/${k.serviceaccount.name} has been deleted` };
     if (sa.metadata?.uid !== k.serviceaccount.uid) return { ok: false, error: `service account UID (${sa.metadata?.uid}) does not match claim (${k.serviceaccount.uid})` };
     if (k.secret) {
       const s = await this.get('secrets', k.namespace, k.secret.name);
-      if (!s) return { ok: false, error: `secret ${k.namespace}/${k.secret.name} has been deleted` };
+      if (!s) return invalidated;
       if (s.metadata?.uid !== k.secret.uid) return { ok: false, error: `secret UID (${s.metadata?.uid}) does not match service account secret ref claim (${k.secret.uid})` };
-      if (deletedBefore(s, now - LEEWAY_SECONDS)) return { ok: false, error: 'token has been invalidated' };
+      if (deletedBefore(s, now - LEEWAY_SECONDS)) return invalidated;
     }
     if (k.pod) {
       const p = await this.get('pods', k.namespace, k.pod.name);
-      if (!p) return { ok: false, error: `pod ${k.namespace}/${k.pod.name} has been deleted` };
+      if (!p) return invalidated;
       if (p.metadata?.uid !== k.pod.uid) return { ok: false, error: `pod UID (${p.metadata?.uid}) does not match service account pod ref claim (${k.pod.uid})` };
-      if (deletedBefore(p, now - LEEWAY_SECONDS)) return { ok: false, error: 'token has been invalidated' };
+      if (deletedBefore(p, now - LEEWAY_SECONDS)) return invalidated;
     }
     // A node named beside a pod is informational (the pod is checked); a node-bound token needs the node.
     if (k.node && !k.pod) {
       const n = await this.get('nodes', undefined, k.node.name);
-      if (!n) return { ok: false, error: `node "${k.node.name}" has been deleted` };
+      if (!n) return invalidated;
       if (n.metadata?.uid !== k.node.uid) return { ok: false, error: `node UID (${n.metadata?.uid}) does not match service account node ref claim (${k.node.uid})` };
+      if (deletedBefore(n, now - LEEWAY_SECONDS)) return invalidated;
     }
     const extra: Record<string, string[]> = {};
     if (k.pod) {

@@ -80,7 +80,8 @@ test('TokenRequest validation and binding errors, as upstream', async () => {
   await assert.rejects(request(w, { expirationSeconds: 2 ** 32 + 1 }), (e: StatusError) => e.code === 422 && /may not specify a duration larger than 2\^32 seconds/.test(e.message));
   await assert.rejects(request(w, {}, 'nobody'), (e: StatusError) => e.code === 404 && e.message === 'serviceaccounts "nobody" not found');
   await assert.rejects(request(w, { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p1', uid: 'other' } }), (e: StatusError) => e.code === 409 && /the UID in the bound object reference \(other\) does not match the UID in record/.test(e.message));
-  await assert.rejects(request(w, { boundObjectRef: { kind: 'ConfigMap', apiVersion: 'v1', name: 'x' } }), (e: StatusError) => e.code === 400);
+  await assert.rejects(request(w, { boundObjectRef: { kind: 'ConfigMap', apiVersion: 'v1', name: 'x' } }), (e: StatusError) => e.code === 400 && e.message === 'cannot bind token to object of type /v1, Kind=ConfigMap');
+  await assert.rejects(request(w, { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'gone' } }), (e: StatusError) => e.code === 404 && e.message === 'pods "gone" not found');
   w.put('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'other', namespace: 'dev', uid: 'o' } });
   await assert.rejects(request(w, { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p1' } }, 'other'), (e: StatusError) => e.code === 400 && e.message === 'cannot bind token for serviceaccount "other" to pod running with different serviceaccount name.');
 });
@@ -125,11 +126,11 @@ test('authenticator rejects: expired, wrong audience, other issuer key, deleted 
   assert.deepEqual(await w.auth.authenticateToken('not-a-jwt'), { ok: false });
 
   w.objs.delete('pods/dev/p1');
-  assert.deepEqual(await w.auth.authenticateToken(podBound), { ok: false, error: 'pod dev/p1 has been deleted' });
+  assert.deepEqual(await w.auth.authenticateToken(podBound), { ok: false, error: 'service account token has been invalidated' });
   w.put('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'dev', uid: 'pod-uid-2' } });
   assert.deepEqual(await w.auth.authenticateToken(podBound), { ok: false, error: 'pod UID (pod-uid-2) does not match service account pod ref claim (pod-uid)' });
   w.objs.delete('secrets/dev/s1');
-  assert.deepEqual(await w.auth.authenticateToken(secretBound), { ok: false, error: 'secret dev/s1 has been deleted' });
+  assert.deepEqual(await w.auth.authenticateToken(secretBound), { ok: false, error: 'service account token has been invalidated' });
 
   assert.equal((await w.auth.authenticateToken(plain)).ok, true);
   w.advance(600);
@@ -138,8 +139,12 @@ test('authenticator rejects: expired, wrong audience, other issuer key, deleted 
   const fresh = tokenOf(await request(w, {})).token;
   w.put('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder', namespace: 'dev', uid: 'sa-uid-2' } });
   assert.deepEqual(await w.auth.authenticateToken(fresh), { ok: false, error: 'service account UID (sa-uid-2) does not match claim (sa-uid)' });
+  // Deleted more than 60 s ago (still present, e.g. held by a finalizer): rejected.
+  const fresh2 = tokenOf(await request(w, {})).token;
+  w.put('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder', namespace: 'dev', uid: 'sa-uid-2', deletionTimestamp: new Date(w.now() - 61_000).toISOString() } });
+  assert.deepEqual(await w.auth.authenticateToken(fresh2), { ok: false, error: 'service account dev/builder has been deleted' });
   w.objs.delete('serviceaccounts/dev/builder');
-  assert.deepEqual(await w.auth.authenticateToken(fresh), { ok: false, error: 'service account dev/builder has been deleted' });
+  assert.deepEqual(await w.auth.authenticateToken(fresh), { ok: false, error: 'serviceaccount "builder" not found' });
 });
 
 test('TokenReview: ServiceAccount tokens for the requested audiences; static tokens only for the API audiences; empty token is a 400', async () => {

@@ -143,7 +143,8 @@ export class ServiceAccountTokens {
    */
   claims(sa: KubeObject, audiences: string[], expirationSeconds: number, bound: { pod?: KubeObject; secret?: KubeObject; node?: KubeObject } = {}, warnAfterSeconds = 0): ServiceAccountClaims {
     const now = Math.floor(this.now() / 1000);
-    const ref = (o: KubeObject): ClaimRef => ({ name: o.metadata?.name ?? '', uid: o.metadata?.uid ?? '' });
+    // json:"uid,omitempty": a ref without uid (a node that could not be read) has none.
+    const ref = (o: KubeObject): ClaimRef => (o.metadata?.uid ? { name: o.metadata?.name ?? '', uid: o.metadata.uid } : ({ name: o.metadata?.name ?? '' } as ClaimRef));
     const k: KubernetesClaim = { namespace: sa.metadata?.namespace ?? '', serviceaccount: ref(sa) };
     if (bound.pod) k.pod = ref(bound.pod);
     if (bound.secret) k.secret = ref(bound.secret);
@@ -255,12 +256,16 @@ export async function createTokenRequest(tokens: ServiceAccountTokens, get: Obje
     const kind = ref.kind ?? '';
     const apiVersion = ref.apiVersion ?? 'v1';
     const refName = ref.name ?? '';
-    if (apiVersion !== 'v1' || !['Pod', 'Secret', 'Node'].includes(kind)) {
-      throw newBadRequest(`cannot bind token for serviceaccount "${name}" to object of type ${apiVersion}, Kind=${kind}`);
+    // Core group only (any version), as upstream; gvk.String() prints "/v1, Kind=X" for the core group.
+    const slash = apiVersion.indexOf('/');
+    const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+    const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+    if (group !== '' || !['Pod', 'Secret', 'Node'].includes(kind)) {
+      throw newBadRequest(`cannot bind token to object of type ${group}/${version}, Kind=${kind}`);
     }
     const resource = kind === 'Pod' ? 'pods' : kind === 'Secret' ? 'secrets' : 'nodes';
     const obj = await get(resource, kind === 'Node' ? undefined : namespace, refName);
-    if (!obj) throw newBadRequest(`cannot bind token for serviceaccount "${name}" to ${kind.toLowerCase()} "${refName}": ${resource} "${refName}" not found`);
+    if (!obj) throw notFound(resource, refName);
     const uid = obj.metadata?.uid ?? '';
     if (ref.uid && ref.uid !== uid) throw conflictUID(kind, refName, ref.uid, uid);
     if (kind === 'Pod') {
@@ -269,7 +274,8 @@ export async function createTokenRequest(tokens: ServiceAccountTokens, get: Obje
       if (podSA !== name) throw newBadRequest(`cannot bind token for serviceaccount "${name}" to pod running with different serviceaccount name.`);
       // Pod-bound tokens also carry the pod's node (ServiceAccountTokenPodNodeInfo).
       const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-      if (nodeName) node = await get('nodes', undefined, nodeName);
+      // A missing node still records its name (without uid), as upstream.
+      if (nodeName) node = (await get('nodes', undefined, nodeName)) ?? ({ metadata: { name: nodeName } } as KubeObject);
     } else if (kind === 'Secret') secret = obj;
     else node = obj;
   }
