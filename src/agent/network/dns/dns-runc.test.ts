@@ -145,4 +145,13 @@ describe('cluster DNS answers busybox nslookup inside a runc pod', { timeout: 18
     const fwd = await rt.execSync(container, ['nslookup', 'registry.example.org.', gateway], 20);
     assert.match(fwd.stdout.toString(), /Address:\s+192\.0\.2\.78/, fwd.stdout.toString() + fwd.stderr.toString());
   });
+
+  test('reverse lookups: a Service ClusterIP and an endpoint IP (CoreDNS PTR names)', async () => {
+    assert.ok(container, 'pod started');
+    const svc = await rt.execSync(container, ['nslookup', '10.96.0.10'], 20);
+    assert.equal(svc.exitCode, 0, svc.stdout.toString() + svc.stderr.toString());
+    assert.match(svc.stdout.toString(), /10\.0\.96\.10\.in-addr\.arpa\s+name = kube-dns\.kube-system\.svc\.cluster\.local/);
+    const ep = await rt.execSync(container, ['nslookup', '10.88.0.5', gateway], 20);
+    assert.match(ep.stdout.toString(), /name = db-0\.db\.default\.svc\.cluster\.local/, ep.stdout.toString() + ep.stderr.toString());
+  });
 });
