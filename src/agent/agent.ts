@@ -25,6 +25,7 @@ import { NodeLeaseController } from './kubelet/node-lease.ts';
 import { getNodeInternalIP, NodeStatusManager } from './kubelet/node-status.ts';
 import { Proxier } from './network/proxy/proxier.ts';
 import { startClusterDNS, type ClusterDNS } from './network/dns/cluster-dns.ts';
+import { startAPIServerRelay } from './network/apiserver-relay.ts';
 import { maintainKubeDNSEndpointSlice, podCIDRGateway } from './network/dns/kube-dns.ts';
 
 /** The subset of a pino logger the agent uses. */
@@ -57,6 +58,11 @@ export interface AgentOptions {
    * the EndpointSlice `kube-system/kube-dns-<node>` of the kube-dns Service. Default off.
    */
   clusterDNSServer?: boolean;
+  /**
+   * The apiserver's loopback listener to relay pods' API traffic to (src/agent/network/apiserver-relay.ts):
+   * the agent listens on the pod-bridge gateway at the same port, and `default/kubernetes` names that address.
+   */
+  apiServerRelay?: { host: string; port: number };
   nodeLabels?: Record<string, string>;
   /** Node InternalIP (default: the host's primary IPv4). */
   nodeIP?: string;
@@ -198,6 +204,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     });
     dnsSlice = maintainKubeDNSEndpointSlice(opts.client, opts.nodeName, gateway, ac.signal, (e) => warn('kube-dns EndpointSlice', (e as Error).message));
   }
+  const relay = opts.apiServerRelay
+    ? startAPIServerRelay({ listenAddress: podCIDRGateway(podCIDR), listenPort: opts.apiServerRelay.port, target: opts.apiServerRelay, addressReady: clusterDNS?.listening, log })
+    : undefined;
   const loops = Promise.all([
     nodeStatus.run(ac.signal, opts.nodeStatusIntervalMs ?? 10_000, warn),
     lease.run(ac.signal, warn),
@@ -241,7 +250,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         ac.abort();
         opts.signal?.removeEventListener('abort', onAbort);
         await loops;
-        await Promise.all([clusterDNS?.stop(), dnsSlice]);
+        await Promise.all([clusterDNS?.stop(), dnsSlice, relay?.stop()]);
         // The proxy always removes its chains, jump rules and route (even without cleanup).
         await proxier?.stop();
         if (stopOpts?.cleanup && runtime instanceof RuncRuntime) await runtime.cleanupAll();

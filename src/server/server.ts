@@ -144,8 +144,11 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
     const client = api.inProcessClient();
     await ensureSystemNamespaces(client);
     // default/kubernetes: first address of the service CIDR, https 443 → this apiserver (upstream's bootstrap controller).
-    const advertiseAddress = opts.bindAddress === '0.0.0.0' ? defaultAdvertiseAddress() : opts.bindAddress.startsWith('127.') ? undefined : opts.bindAddress;
-    await ensureKubernetesService(client, { serviceCIDR: opts.serviceCIDR, port: Number(new URL(serverURL).port), advertiseAddress }).catch((err: unknown) =>
+    // A loopback listener is unreachable from pods: the local agent relays its pod-bridge gateway to it.
+    const apiPort = Number(new URL(serverURL).port);
+    const relayAPIServer = !opts.disableAgent && opts.bindAddress.startsWith('127.');
+    const advertiseAddress = opts.bindAddress === '0.0.0.0' ? defaultAdvertiseAddress() : relayAPIServer ? podCIDRGateway(podCIDR) : opts.bindAddress.startsWith('127.') ? undefined : opts.bindAddress;
+    await ensureKubernetesService(client, { serviceCIDR: opts.serviceCIDR, port: apiPort, advertiseAddress }).catch((err: unknown) =>
       log.warn({ err: (err as Error).message }, 'kubernetes Service not created'),
     );
     // kube-system/kube-dns (10th address of the service CIDR), served by each agent's DNS server;
@@ -181,6 +184,7 @@ export async function runServer(opts: ServerOptions, signal: AbortSignal, onRead
         serviceCIDR: opts.serviceCIDR,
         clusterDNS: [clusterDNSIP],
         clusterDNSServer: true,
+        apiServerRelay: relayAPIServer ? { host: opts.bindAddress, port: apiPort } : undefined,
         importImages: opts.importImages,
         syncFrequencyMs: opts.syncFrequencyMs,
         log,

@@ -7,17 +7,19 @@
  * HTTPS (TLS verified against that ca.crt, server name kubernetes.default.svc) thanks to a Role
  * `get pods` bound to the ServiceAccount, and nothing else (list, other namespaces: 403).
  *
- * The HTTPS call is made from the test, not from inside the pod: the test server listens on
- * 127.0.0.1 (so `default/kubernetes` has no endpoints) and busybox wget has no CA-file option
- * (its built-in TLS does not verify and shares no cipher with the ECDSA serving certificate).
+ * The HTTPS calls run curl inside the pod's network namespace (through the Service IP) and from the
+ * test: busybox wget in the image has no CA-file option (its built-in TLS does not verify and shares
+ * no cipher with the ECDSA serving certificate).
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { checkServerIdentity } from 'node:tls';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import YAML from 'yaml';
-import { useCluster, waitFor, type TestCluster } from '../support/cluster.ts';
+import { useCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 
 const NS = 'sa-e2e';
 const MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -74,8 +76,9 @@ function httpsGet(url: string, token: string, ca: string, asIP?: string): Promis
 describe('e2e: ServiceAccount token mounted in a pod reads the API with the pod\'s RBAC permissions', { timeout: 150_000 }, () => {
   const run = useCluster({ webImages: true });
   let c: TestCluster;
+  let id: RunIdentity;
   before(() => {
-    ({ c } = run);
+    ({ c, id } = run);
   });
 
   test('kube-api-access volume: token, ca.crt, namespace; the token gets its own pod and nothing more', async () => {
@@ -109,6 +112,23 @@ describe('e2e: ServiceAccount token mounted in a pod reads the API with the pod\
     // The serving certificate also names the kubernetes Service's ClusterIP (KUBERNETES_SERVICE_HOST).
     const serviceIP = (await c.kubectl(['get', 'service', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
     assert.equal((await httpsGet(`${c.url}/api/v1/namespaces/${NS}/pods/client`, token, ca, serviceIP)).code, 200);
+    // From the pod's own network namespace, https://kubernetes.default.svc (the Service IP) reaches the
+    // apiserver: the proxy DNATs to the kubernetes endpoint (the node's pod gateway), where the agent
+    // relays to the apiserver's loopback listener.
+    const netns = execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).find((n) => n.startsWith(`${id.prefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}-`));
+    assert.ok(netns, 'the pod has a network namespace');
+    const caFile = path.join(id.dataDir, 'pod-ca.crt');
+    writeFileSync(caFile, ca);
+    const inPod = await waitFor('the API answers inside the pod network', async () => {
+      try {
+        return execFileSync('ip', ['netns', 'exec', netns, 'curl', '-sS', '--max-time', '5', '--cacert', caFile, '--resolve', `kubernetes.default.svc:443:${serviceIP}`, '-H', `Authorization: Bearer ${token}`, `https://kubernetes.default.svc/api/v1/namespaces/${NS}/pods/client`]).toString();
+      } catch {
+        return undefined;
+      }
+    }, 30_000);
+    assert.equal(JSON.parse(inPod).metadata.uid, pod.metadata.uid);
+    const eps = JSON.parse(await c.kubectl(['get', 'endpoints', 'kubernetes', '-n', 'default', '-o', 'json']));
+    assert.equal(eps.subsets[0].addresses[0].ip, execFileSync('ip', ['netns', 'exec', netns, 'ip', '-4', 'route', 'show', 'default']).toString().split(' ')[2]);
     const list = await httpsGet(`${c.url}/api/v1/namespaces/${NS}/pods`, token, ca);
     assert.equal(list.code, 403);
     assert.equal(JSON.parse(list.body).message, `pods is forbidden: User "system:serviceaccount:${NS}:reader" cannot list resource "pods" in API group "" in the namespace "${NS}"`);
