@@ -12,10 +12,9 @@
  * - (Job tracking finalizers on the real kubelet) `kubectl delete job` of a Job whose pods run and
  *   carry `batch.kubernetes.io/job-tracking` still removes the pods.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
-import { buildWebImages } from '../support/registry.ts';
+import { useCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 
 /** A Deployment on skiff.local/web:1 whose readiness probe targets `probePort` (8080 is served, 9999 is not). */
 function deployYaml(name: string, replicas: number, probePort: number): string {
@@ -48,23 +47,11 @@ spec:
 }
 
 describe('e2e: Deployment progress deadline', { timeout: 240_000 }, () => {
+  const run = useCluster({ webImages: true });
   let id: RunIdentity;
   let c: TestCluster;
-
-  before(async () => {
-    const { archive } = buildWebImages();
-    id = newRunIdentity();
-    c = await startCluster(id, { extraArgs: ['--import-images', archive] });
-  });
-
-  after(async () => {
-    try {
-      await c?.stop();
-    } finally {
-      const left = id ? await leftovers(id) : [];
-      if (id) removeRunDir(id);
-      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
-    }
+  before(() => {
+    ({ id, c } = run);
   });
 
   const getDeploy = async (name: string) => JSON.parse(await c.kubectl(['get', 'deploy', name, '-o', 'json']));

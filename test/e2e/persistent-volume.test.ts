@@ -7,12 +7,11 @@
  * the claim refuses writes; deleting the claim removes the PV and the directory. `kubectl get
  * pv,pvc,sc` shows upstream's columns.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
-import { buildWebImages } from '../support/registry.ts';
+import { useCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 
 const PVC = `apiVersion: v1
 kind: PersistentVolumeClaim
@@ -50,6 +49,7 @@ spec:
 }
 
 describe('e2e: PersistentVolumeClaim with the local-path provisioner', { timeout: 300_000 }, () => {
+  const run = useCluster({ webImages: true });
   let id: RunIdentity;
   let c: TestCluster;
 
@@ -57,20 +57,8 @@ describe('e2e: PersistentVolumeClaim with the local-path provisioner', { timeout
   const running = (name: string) =>
     waitFor(`pod ${name} Running`, async () => ((await json(['get', 'pod', name])).status?.phase === 'Running' ? true : undefined), 120_000);
 
-  before(async () => {
-    const { archive } = buildWebImages();
-    id = newRunIdentity();
-    c = await startCluster(id, { extraArgs: ['--import-images', archive] });
-  });
-
-  after(async () => {
-    try {
-      await c?.stop();
-    } finally {
-      const left = id ? await leftovers(id) : [];
-      if (id) removeRunDir(id);
-      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
-    }
+  before(() => {
+    ({ id, c } = run);
   });
 
   test('default class, WaitForFirstConsumer, data survives the pod, deletion cleans up', async () => {

@@ -10,12 +10,11 @@
  *   event Evicted);
  * - a hostPath whose type does not match fails the mount with upstream's FailedMount message.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { leftovers, newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
-import { buildWebImages } from '../support/registry.ts';
+import { useCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 
 const LOOP = `trap 'exit 0' TERM; while :; do sleep 1; done`;
 
@@ -117,6 +116,7 @@ spec:
 }
 
 describe('e2e: volumes (configMap/secret updates, subPath, readOnly, emptyDir limits, hostPath types)', { timeout: 240_000 }, () => {
+  const run = useCluster({ webImages: true, extraArgs: ['--sync-frequency', '2s'] });
   let id: RunIdentity;
   let c: TestCluster;
 
@@ -124,20 +124,8 @@ describe('e2e: volumes (configMap/secret updates, subPath, readOnly, emptyDir li
   const exec = (pod: string, cmd: string) => c.kubectlRaw(['exec', pod, '--', 'sh', '-c', cmd]);
   const events = async (name: string) => (await json(['get', 'events', '--field-selector', `involvedObject.name=${name}`])).items as { reason: string; message: string; type: string }[];
 
-  before(async () => {
-    const { archive } = buildWebImages();
-    id = newRunIdentity();
-    c = await startCluster(id, { extraArgs: ['--import-images', archive, '--sync-frequency', '2s'] });
-  });
-
-  after(async () => {
-    try {
-      await c?.stop();
-    } finally {
-      const left = id ? await leftovers(id) : [];
-      if (id) removeRunDir(id);
-      assert.deepEqual(left, [], `host resources left behind:\n${left.join('\n')}`);
-    }
+  before(() => {
+    ({ id, c } = run);
   });
 
   test('configMap/secret volumes follow updates; subPath does not; readOnly and Memory sizeLimit hold; disk sizeLimit evicts; hostPath type mismatch fails the mount', async () => {
