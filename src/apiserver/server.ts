@@ -55,6 +55,7 @@ import { decodeK8sProtobuf, PROTOBUF_MEDIA_TYPE } from './handlers/protobuf.ts';
 import { RESOURCES } from '../api/resource-table.ts';
 import { realMachinery } from './machinery-real.ts';
 import { ServiceAllocators } from './registry/service/alloc.ts';
+import { logHealthz, pingHealthz, postStartHookHealthz, serveHealth, withTimeout, type HealthChecker, type HealthEndpoint } from './handlers/healthz.ts';
 
 /** `/version` body (`version.Info`). */
 export interface VersionInfo {
@@ -179,6 +180,8 @@ export class APIServer {
   private readonly wss = newExecWebSocketServer();
   private readonly servers: HttpServer[] = [];
   private readonly ready: Promise<void>;
+  /** Checks behind /healthz, /livez, /readyz (handlers/healthz.ts). */
+  private readonly healthChecks: Record<HealthEndpoint, HealthChecker[]>;
 
   constructor(opts: APIServerOptions) {
     this.kubelets = opts.kubelets;
@@ -225,6 +228,7 @@ export class APIServer {
       this.ready = this.pipeline.start();
     }
     this.ready.catch((err) => console.error('apiserver: watch cache failed to start:', err));
+    this.healthChecks = this.newHealthChecks(opts);
     if (this.serviceAllocators && servicesInfo) {
       const allocators = this.serviceAllocators;
       const services = this.pipeline.store(servicesInfo);
@@ -238,6 +242,38 @@ export class APIServer {
         () => undefined,
       );
     }
+  }
+
+  /**
+   * The health checks, named as kube-apiserver 1.32's: the store check is `etcd` on SQLite too (as
+   * k3s/kine report it), `informer-sync` = watch caches listed, post-start hooks that Skiff runs.
+   */
+  private newHealthChecks(opts: APIServerOptions): Record<HealthEndpoint, HealthChecker[]> {
+    const state = { cachesReady: false, rbacDone: false };
+    this.pipeline.start().then(() => (state.cachesReady = true), () => undefined);
+    this.ready.then(() => (state.rbacDone = true), () => undefined);
+    const etcd = withTimeout({ name: 'etcd', check: async () => void (await opts.backend.currentRevision()) }, 2000);
+    const hooks: HealthChecker[] = [];
+    if (this.serviceAllocators) hooks.push(postStartHookHealthz('start-service-ip-repair-controllers', () => this.stopServiceRepair !== undefined));
+    if (opts.authorizationMode === 'RBAC') hooks.push(postStartHookHealthz('rbac/bootstrap-roles', () => state.rbacDone));
+    const common = [pingHealthz, logHealthz, etcd];
+    const informerSync: HealthChecker = {
+      name: 'informer-sync',
+      check: () => {
+        if (!state.cachesReady) throw new Error('watch caches not synced');
+      },
+    };
+    const shutdown: HealthChecker = {
+      name: 'shutdown',
+      check: () => {
+        if (this.stopped) throw new Error('process is shutting down');
+      },
+    };
+    return {
+      healthz: [...common, ...hooks],
+      livez: [...common, ...hooks],
+      readyz: [...common, { ...etcd, name: 'etcd-readiness' }, informerSync, ...hooks, shutdown],
+    };
   }
 
   /** Resolves when the watch caches are ready. */
@@ -349,8 +385,7 @@ export class APIServer {
     // Non-resource endpoints.
     if (pathname === '/version' || pathname === '/version/') return writeJSON(res, 200, this.version);
     if (/^\/(healthz|livez|readyz)(\/.*)?$/.test(pathname)) {
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-      return void res.end('ok');
+      return serveHealth(res, pathname, q, this.healthChecks, (lines) => console.error(`apiserver: ${pathname.slice(1).split('/')[0]} check failed:\n${lines.join('\n')}`));
     }
     // ServiceAccount issuer discovery (upstream: jwks_uri from the external address, here the request's Host).
     if (pathname === '/.well-known/openid-configuration' || pathname === '/.well-known/openid-configuration/') {
