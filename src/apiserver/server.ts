@@ -55,6 +55,7 @@ import { decodeK8sProtobuf, PROTOBUF_MEDIA_TYPE } from './handlers/protobuf.ts';
 import { RESOURCES } from '../api/resource-table.ts';
 import { realMachinery } from './machinery-real.ts';
 import { ServiceAllocators } from './registry/service/alloc.ts';
+import { parseProxyPath, podResourceLocation, serveProxyHTTP, serveProxyUpgrade, serviceResourceLocation, type ProxyPath } from './handlers/proxy.ts';
 import { logHealthz, pingHealthz, postStartHookHealthz, serveHealth, withTimeout, type HealthChecker, type HealthEndpoint } from './handlers/healthz.ts';
 
 /** `/version` body (`version.Info`). */
@@ -110,6 +111,8 @@ export interface APIServerOptions {
    * default: an ephemeral key, issuer/audience `https://kubernetes.default.svc.cluster.local`.
    */
   serviceAccountTokens?: ServiceAccountTokens;
+  /** pods/proxy to a loopback pod IP (upstream refuses: `address not allowed`); tests only. Default false. */
+  proxyAllowLoopback?: boolean;
 }
 
 /** Listen options of {@link APIServer.listen}. */
@@ -182,6 +185,7 @@ export class APIServer {
   private readonly ready: Promise<void>;
   /** Checks behind /healthz, /livez, /readyz (handlers/healthz.ts). */
   private readonly healthChecks: Record<HealthEndpoint, HealthChecker[]>;
+  private readonly proxyAllowLoopback: boolean;
 
   constructor(opts: APIServerOptions) {
     this.kubelets = opts.kubelets;
@@ -229,6 +233,7 @@ export class APIServer {
     }
     this.ready.catch((err) => console.error('apiserver: watch cache failed to start:', err));
     this.healthChecks = this.newHealthChecks(opts);
+    this.proxyAllowLoopback = opts.proxyAllowLoopback ?? false;
     if (this.serviceAllocators && servicesInfo) {
       const allocators = this.serviceAllocators;
       const services = this.pipeline.store(servicesInfo);
@@ -381,6 +386,8 @@ export class APIServer {
     const accept = req.headers.accept;
     const info = newRequestInfo(method, pathname, q);
     if (!info.isResourceRequest) await this.authorizeNonResource(user, info.verb, pathname);
+    const proxyPath = parseProxyPath(pathname);
+    if (proxyPath) return this.serveProxy(req, res, info, proxyPath, user, url.search.slice(1));
 
     // Non-resource endpoints.
     if (pathname === '/version' || pathname === '/version/') return writeJSON(res, 200, this.version);
@@ -438,6 +445,25 @@ export class APIServer {
     if (ri.group === 'authentication.k8s.io' && ri.kind === 'TokenReview') return this.serveTokenReview(req, res, info);
     if (isReviewResource(ri)) return this.serveReview(req, res, info, ri, user);
     return this.serveResource(req, res, info, ri, q, user);
+  }
+
+  /** pods/proxy, services/proxy (handlers/proxy.ts): authorized as `<verb>` on `<resource>/proxy` named by the `[scheme:]name[:port]` segment. */
+  private async serveProxy(req: IncomingMessage, res: ServerResponse, info: RequestInfo, p: ProxyPath, user: UserInfo, rawQuery: string): Promise<void> {
+    const location = await this.proxyLocation(info, p, user);
+    return serveProxyHTTP(req, res, location, p, rawQuery);
+  }
+
+  /** Authorizes a proxy request and resolves its backend (ResourceLocation). */
+  private async proxyLocation(info: RequestInfo, p: ProxyPath, user: UserInfo): Promise<URL> {
+    const ri = this.pipeline.find('', 'v1', p.resource);
+    if (!ri) throw notFoundPath();
+    await this.authorize(user, { ...info, namespace: p.namespace, name: p.id, subresource: 'proxy' }, ri);
+    const get = (r: string, ns: string, n: string): Promise<KubeObject> => {
+      const x = this.pipeline.find('', 'v1', r);
+      if (!x) throw newNotFound({ group: '', resource: r }, n);
+      return this.pipeline.get(x, ns, n);
+    };
+    return p.resource === 'pods' ? podResourceLocation(get, p.namespace, p.id, { allowLoopback: this.proxyAllowLoopback }) : serviceResourceLocation(get, p.namespace, p.id);
   }
 
   /** Authorizes a non-resource request (`/api`, `/version`, …): verb = lower-case method, path as requested. */
@@ -654,6 +680,8 @@ export class APIServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const user = await impersonate(req, await this.authenticate(req, url.pathname), this.authorizer);
     const info = newRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    const proxyPath = parseProxyPath(url.pathname);
+    if (proxyPath) return serveProxyUpgrade(req, socket, head, await this.proxyLocation(info, proxyPath, user), proxyPath, url.search.slice(1));
     const ri = info.isResourceRequest ? this.pipeline.find(info.apiPrefix === 'api' ? '' : info.apiGroup, info.apiVersion, info.resource) : undefined;
     if (!ri || ri.group !== '' || ri.resource !== 'pods' || !info.namespace || !info.name) throw notFoundPath();
     await this.authorize(user, { ...info, verb: 'create' }, ri);
