@@ -116,5 +116,11 @@ describe('e2e: cluster DNS', { timeout: 300_000 }, () => {
     // The short name through the search path (busybox nslookup prints every search attempt).
     const short = await c.kubectlRaw(['exec', 'client', '--', 'nslookup', 'web']);
     assert.match(short.stdout, new RegExp(`Name:\\s+web\\.default\\.svc\\.cluster\\.local\\s+Address:\\s+${clusterIP.replace(/\./g, '\\.')}\\b`));
+
+    // Reverse lookups of Service ClusterIPs (CoreDNS kubernetes plugin PTR: <svc>.<ns>.svc.<zone>).
+    const ptr = await c.kubectlRaw(['exec', 'client', '--', 'nslookup', clusterIP]);
+    assert.match(ptr.stdout, /name = web\.default\.svc\.cluster\.local/, ptr.stdout + ptr.stderr);
+    const ptrDNS = await c.kubectlRaw(['exec', 'client', '--', 'nslookup', dnsIP]);
+    assert.match(ptrDNS.stdout, /name = kube-dns\.kube-system\.svc\.cluster\.local/, ptrDNS.stdout + ptrDNS.stderr);
   });
 });
