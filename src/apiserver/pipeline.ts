@@ -26,7 +26,7 @@ import {
 import type { MachineryDeps } from './machinery-deps.ts';
 import { AdmissionChain } from './admission/interface.ts';
 import { GenericStore, type RequestContext, jsonEqual } from './registry/generic-store.ts';
-import { fieldValidationErrors, groupVersionKindFor, rememberRawJSON } from './handlers/field-validation.ts';
+import { decodeTypeError, goSprintValue, groupVersionKindFor, rememberRawJSON, strictDecode, type TypeCheckMode } from './handlers/field-validation.ts';
 import { applyManagedFields, managerOrUserAgent, updateManagedFields, type FieldManagerScope } from './fieldmanager/field-manager.ts';
 import { goJSONSyntaxError } from './handlers/json-syntax-error.ts';
 
@@ -183,10 +183,11 @@ export class Pipeline {
     if (obj.apiVersion !== undefined && expectKind === ri.kind && obj.apiVersion !== gv) {
       throw newBadRequest(`the API version in the data (${typeof obj.apiVersion === 'string' ? obj.apiVersion : JSON.stringify(obj.apiVersion)}) does not match the expected API version (${gv})`);
     }
+    // Typed decoding (wrongly typed values are 400 in every fieldValidation mode) and strict field validation, one walk.
+    const warnings = this.fieldValidation(ri, expectKind, obj, params, false, 'json');
     if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
       throw newBadRequest('metadata must be an object');
     }
-    const warnings = this.fieldValidation(ri, expectKind, obj, params);
     obj.apiVersion = expectKind === ri.kind ? gv : obj.apiVersion;
     obj.kind = expectKind;
     return { obj, warnings };
@@ -195,16 +196,21 @@ export class Pipeline {
   /**
    * fieldValidation=Strict → 400 on unknown/duplicate fields; Warn → warnings (unknown fields dropped); Ignore → nothing
    * (handlers/field-validation.ts). Create/update errors carry upstream's decoder prefix; patches do not.
+   * `types` 'json': also the typed-decoding check of a create/update body, in every mode: a wrongly typed value is
+   * 400 `<Kind> in version "<v>" cannot be handled as a <Kind>: json: cannot unmarshal …` (create.go/update.go
+   * transformDecodeError over the serializer's sigs.k8s.io/json error).
    */
-  fieldValidation(ri: ResourceInfo, kind: string, obj: unknown, params: WriteParams, patch = false): string[] {
+  fieldValidation(ri: ResourceInfo, kind: string, obj: unknown, params: WriteParams, patch = false, types: TypeCheckMode = 'off'): string[] {
     const mode = params.fieldValidation ?? 'Warn';
-    if (mode === 'Ignore') return [];
-    if (mode !== 'Strict' && mode !== 'Warn') {
+    if (mode === 'Ignore' && types === 'off') return [];
+    if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
       throw newBadRequest(`fieldValidation parameter unsupported: ${mode}`);
     }
     const gvk = groupVersionKindFor(ri, kind);
     // Warn drops the unknown fields, as upstream's decoding into typed objects does.
-    const errs = fieldValidationErrors(gvk, obj, { patch, prune: mode === 'Warn' });
+    const r = strictDecode(gvk, obj, { patch, prune: mode === 'Warn', strict: mode !== 'Ignore', types });
+    if (r.typeError !== undefined) throw newBadRequest(`${kind} in version "${gvk.version}" cannot be handled as a ${kind}: ${r.typeError}`);
+    const errs = r.errors;
     if (!errs.length) return [];
     if (mode === 'Strict') {
       const prefix = patch ? '' : `${kind} in version "${gvk.version}" cannot be handled as a ${kind}: `;
@@ -347,6 +353,7 @@ export class Pipeline {
           }
           if (!cur) throw newNotFound({ group: ri.group, resource: ri.resource }, name);
           const out = this.applyPatch(ri, cur, patchType, patch);
+          this.checkPatchedTypes(ri, patchType, patch, out);
           // json-patch: field validation of the patched object (upstream patch.go jsonPatcher).
           if (patchType === 'application/json-patch+json') warnings = this.fieldValidation(ri, ri.kind, out, params, true);
           ri.strategy.defaults(out);
@@ -357,6 +364,20 @@ export class Pipeline {
       ),
     );
     return { object: r.object, created: r.created, warnings };
+  }
+
+  /**
+   * Typed decoding of a patched object (upstream patch.go): a wrongly typed value is 422 with kind and name ""
+   * and one `patch` cause. json/merge patches (jsonPatcher: runtime.DecodeInto of the patched JSON): the value is
+   * the patched object's JSON, the detail encoding/json's error; strategic merge (applyPatchToObject:
+   * FromUnstructuredWithValidation): the value is `%+v` of the patch map, the detail the unstructured converter's
+   * error. Skiff's JSON keeps the stored key order (upstream's bytes come from its merge library).
+   */
+  checkPatchedTypes(ri: ResourceInfo, patchType: string, patch: unknown, out: KubeObject): void {
+    const smp = patchType === 'application/strategic-merge-patch+json';
+    const err = decodeTypeError(groupVersionKindFor(ri, ri.kind), out, smp ? 'unstructured' : 'json');
+    if (err === undefined) return;
+    throw newInvalid({ group: '', kind: '' }, '', [invalid('patch', smp ? goSprintValue(patch) : JSON.stringify(out), err)]);
   }
 
   /** Applies one patch document to `cur` (a copy) and returns the result. */

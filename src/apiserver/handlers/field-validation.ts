@@ -18,24 +18,50 @@
 import type { ResourceInfo } from '../../api/resource-types.ts';
 import { definitionNameForGVK, loadDefinitions, type GroupVersionKind } from '../openapi/definitions.ts';
 import { REF_PREFIX, type OpenAPISchema } from '../openapi/schema.ts';
+import { parseQuantity } from '../../machinery/quantity.ts';
 
-/** A compiled schema node: what a value at some path may contain. */
-type Node = ObjectNode | { t: 'map'; values: Node } | { t: 'array'; items: Node } | { t: 'any' };
+/**
+ * A compiled schema node: what a value at some path may contain, with the Go type upstream decodes it into
+ * (`go`: `string`, `int32`, `[]v1.Container`, `map[string]string`, `v1.ObjectMeta`; as reflect.Type.String() prints it).
+ * `intOrString`, `quantity` and `time` are the types with their own UnmarshalJSON (intstr.IntOrString,
+ * resource.Quantity, metav1.Time/MicroTime); `any` accepts every value (RawExtension, JSON, FieldsV1, …).
+ */
+type Node =
+  | ObjectNode
+  | { t: 'map'; values: Node; go: string }
+  | { t: 'array'; items: Node; go: string }
+  | { t: 'scalar'; kind: 'string' | 'bool' | 'int' | 'float'; go: string }
+  | { t: 'intOrString'; go: string }
+  | { t: 'quantity'; go: string }
+  | { t: 'time'; go: string }
+  | { t: 'any'; go: string };
 
 interface ObjectNode {
   t: 'object';
   def: string;
+  /** Go type (`v1.Deployment`) and struct name (`Deployment`) of the definition. */
+  go: string;
+  struct: string;
   /** Field name → node, filled lazily from the definition's properties. */
   fields: Map<string, Node>;
   props: Record<string, OpenAPISchema>;
 }
 
-const ANY: Node = { t: 'any' };
+const ANY: Node = { t: 'any', go: 'interface {}' };
 const compiled = new Map<string, Node>();
+
+/** Upstream's Quantity definition name (its own UnmarshalJSON: resource.ParseQuantity on the text). */
+const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 
 function refOf(s: OpenAPISchema): string | undefined {
   const r = s.$ref ?? (s.allOf?.length === 1 ? s.allOf[0].$ref : undefined);
   return r?.startsWith(REF_PREFIX) ? r.slice(REF_PREFIX.length) : undefined;
+}
+
+/** Go type name of a definition: `io.k8s.api.apps.v1.Deployment` → `v1.Deployment` (package name + type name). */
+function goTypeName(def: string): string {
+  const parts = def.split('.');
+  return parts.length >= 2 ? `${parts[parts.length - 2]}.${parts[parts.length - 1]}` : def;
 }
 
 /** The node of a named definition (objects with properties are checked; anything else accepts every value). */
@@ -43,22 +69,47 @@ function definitionNode(name: string): Node {
   let n = compiled.get(name);
   if (n) return n;
   const def = loadDefinitions()[name];
-  if (def?.properties && Object.keys(def.properties).length) {
-    n = { t: 'object', def: name, fields: new Map(), props: def.properties };
+  const go = goTypeName(name);
+  if (def?.['x-kubernetes-int-or-string']) {
+    n = { t: 'intOrString', go };
+  } else if (name === QUANTITY) {
+    n = { t: 'quantity', go };
+  } else if (def?.type === 'string' && def.format === 'date-time') {
+    n = { t: 'time', go };
+  } else if (def?.properties && Object.keys(def.properties).length) {
+    n = { t: 'object', def: name, go, struct: go.slice(go.indexOf('.') + 1), fields: new Map(), props: def.properties };
   } else if (def?.additionalProperties) {
-    n = { t: 'map', values: schemaNode(def.additionalProperties) };
+    const values = schemaNode(def.additionalProperties);
+    n = { t: 'map', values, go: `map[string]${values.go}` };
   } else {
-    n = ANY;
+    n = { t: 'any', go };
   }
   compiled.set(name, n);
   return n;
 }
 
+/** Go type of a scalar schema: `type` + `format` (int32/int64 from the format; `number` is float64). */
 function schemaNode(s: OpenAPISchema): Node {
   const ref = refOf(s);
   if (ref) return definitionNode(ref);
-  if (s.items) return { t: 'array', items: schemaNode(s.items) };
-  if (s.additionalProperties) return { t: 'map', values: schemaNode(s.additionalProperties) };
+  if (s.items) {
+    const items = schemaNode(s.items);
+    return { t: 'array', items, go: `[]${items.go}` };
+  }
+  if (s.additionalProperties) {
+    const values = schemaNode(s.additionalProperties);
+    return { t: 'map', values, go: `map[string]${values.go}` };
+  }
+  switch (s.type) {
+    case 'string':
+      return { t: 'scalar', kind: 'string', go: 'string' };
+    case 'boolean':
+      return { t: 'scalar', kind: 'bool', go: 'bool' };
+    case 'integer':
+      return { t: 'scalar', kind: 'int', go: s.format === 'int32' || s.format === 'int64' ? s.format : 'int' };
+    case 'number':
+      return { t: 'scalar', kind: 'float', go: 'float64' };
+  }
   return ANY;
 }
 
@@ -77,6 +128,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 
+/**
+ * How wrongly typed values are reported: `json` as sigs.k8s.io/json (encoding/json) decoding of a request body
+ * (create/update, json and merge patches); `unstructured` as runtime.DefaultUnstructuredConverter.FromUnstructured
+ * (strategic merge patches); `off` skips type checks.
+ */
+export type TypeCheckMode = 'json' | 'unstructured' | 'off';
+
 interface WalkState {
   patch: boolean;
   unknown: string[];
@@ -86,12 +144,148 @@ interface WalkState {
   dups: Map<string, Set<string>> | undefined;
   /** when set, unknown fields found are collected here for removal (object, key) */
   prune?: [Record<string, unknown>, string][];
+  /** false: collect no unknown/duplicate fields (fieldValidation=Ignore) */
+  strict: boolean;
+  types: TypeCheckMode;
+  /** encoding/json errorContext: innermost struct name and the field names from the root */
+  ctxStruct: string;
+  ctxFields: string[];
+  /** first saved UnmarshalTypeError (decoding goes on), and an error returned by an UnmarshalJSON (decoding stops) */
+  saved?: string;
+  fatal?: string;
+}
+
+/** encoding/json's description of a JSON value in UnmarshalTypeError.Value. */
+function jsonKind(v: unknown): string {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return 'number';
+  return Array.isArray(v) ? 'array' : 'object';
+}
+
+/** reflect Kind of a value decoded by kjson.UnmarshalCaseSensitivePreserveInts (int64 for integers). */
+function unstructuredKind(v: unknown): string {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
+  return Array.isArray(v) ? 'slice' : 'map';
+}
+
+/** UnmarshalTypeError.Error() (Go ≥ 1.20): the innermost struct name plus the full field path from the root. */
+function unmarshalTypeError(st: WalkState, value: string, goType: string): string {
+  if (st.ctxFields.length) return `json: cannot unmarshal ${value} into Go struct field ${st.ctxStruct}.${st.ctxFields.join('.')} of type ${goType}`;
+  return `json: cannot unmarshal ${value} into Go value of type ${goType}`;
+}
+
+const INT_RANGE: Record<string, [number, number]> = { int32: [-2147483648, 2147483647], int64: [-9223372036854775808, 9223372036854775807], int: [-9223372036854775808, 9223372036854775807] };
+
+/** Go integer kinds accept a JSON number only when strconv.ParseInt succeeds and it does not overflow. */
+function fitsInt(n: number, goType: string): boolean {
+  const r = INT_RANGE[goType] ?? INT_RANGE.int64;
+  return Number.isInteger(n) && n >= r[0] && n <= r[1];
+}
+
+/** Quantity.UnmarshalJSON: quotes stripped, ParseQuantity on the trimmed text; its error is returned as is. */
+function quantityError(v: unknown): string | undefined {
+  const text = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+  try {
+    parseQuantity(text.trim());
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Type check of `v` against `node` (null always decodes: it means unset). Returns true when the walk may descend
+ * into `v` (a well-typed object/map/array). Records errors in `st` as upstream's decoders report them.
+ */
+function typeCheck(v: unknown, node: Node, st: WalkState): boolean {
+  if (v === null || node.t === 'any') return false;
+  if (st.types === 'json') {
+    switch (node.t) {
+      case 'object':
+      case 'map':
+        if (isPlainObject(v)) return true;
+        st.saved ??= unmarshalTypeError(st, jsonKind(v), node.go);
+        return false;
+      case 'array':
+        if (Array.isArray(v)) return true;
+        st.saved ??= unmarshalTypeError(st, jsonKind(v), node.go);
+        return false;
+      case 'scalar': {
+        const k = node.kind;
+        if ((k === 'string' && typeof v === 'string') || (k === 'bool' && typeof v === 'boolean') || (k === 'float' && typeof v === 'number')) return false;
+        if (k === 'int' && typeof v === 'number') {
+          if (!fitsInt(v, node.go)) st.saved ??= unmarshalTypeError(st, `number ${String(v)}`, node.go);
+          return false;
+        }
+        st.saved ??= unmarshalTypeError(st, jsonKind(v), node.go);
+        return false;
+      }
+      case 'intOrString':
+        // IntOrString.UnmarshalJSON: a string, else json.Unmarshal into its int32 (error returned with context).
+        if (typeof v === 'string' || (typeof v === 'number' && fitsInt(v, 'int32'))) return false;
+        st.fatal = unmarshalTypeError(st, typeof v === 'number' ? `number ${String(v)}` : jsonKind(v), 'int32');
+        return false;
+      case 'quantity':
+        st.fatal = quantityError(v);
+        return false;
+      case 'time':
+        // metav1.Time.UnmarshalJSON: json.Unmarshal into a string first.
+        if (typeof v !== 'string') st.fatal = unmarshalTypeError(st, jsonKind(v), 'string');
+        return false;
+    }
+  }
+  // runtime.DefaultUnstructuredConverter (fromUnstructured): the first error is returned.
+  const kind = unstructuredKind(v);
+  switch (node.t) {
+    case 'object':
+      if (kind === 'map') return true;
+      st.fatal = `cannot restore struct from: ${kind}`;
+      return false;
+    case 'map':
+      if (kind === 'map') return true;
+      st.fatal = `cannot restore map from ${kind}`;
+      return false;
+    case 'array':
+      if (kind === 'slice') return true;
+      st.fatal = `cannot restore slice from ${kind}`;
+      return false;
+    case 'scalar': {
+      const dk = node.go; // reflect Kind name of the target (string, bool, int32, int64, int, float64)
+      if (node.kind === 'string') {
+        if (kind === 'string') return false;
+        st.fatal = kind === 'int64' ? 'cannot convert int64 to string' : 'unrecognized type: string';
+      } else if (node.kind === 'bool') {
+        if (kind !== 'bool') st.fatal = 'unrecognized type: bool';
+      } else if (node.kind === 'int') {
+        if (kind === 'float64') st.fatal = `cannot convert float64 to ${dk}`;
+        else if (kind !== 'int64') st.fatal = `unrecognized type: ${dk}`;
+      } else if (kind !== 'int64' && kind !== 'float64') st.fatal = `unrecognized type: ${dk}`;
+      return false;
+    }
+    case 'intOrString':
+      // The type's UnmarshalJSON over the re-marshalled value: plain json.Unmarshal errors, no field context.
+      if (typeof v === 'string' || (typeof v === 'number' && fitsInt(v, 'int32'))) return false;
+      st.fatal = `json: cannot unmarshal ${typeof v === 'number' ? `number ${String(v)}` : jsonKind(v)} into Go value of type int32`;
+      return false;
+    case 'quantity':
+      st.fatal = quantityError(v);
+      return false;
+    case 'time':
+      if (typeof v !== 'string') st.fatal = `json: cannot unmarshal ${jsonKind(v)} into Go value of type string`;
+      return false;
+  }
+  return false;
 }
 
 function walk(v: unknown, node: Node, path: string, st: WalkState): void {
+  if (st.fatal !== undefined) return;
+  if (st.types !== 'off') {
+    if (!typeCheck(v, node, st)) return;
+  }
   switch (node.t) {
-    case 'any':
-      return;
     case 'array':
       if (Array.isArray(v)) for (let i = 0; i < v.length; i++) walk(v[i], node.items, `${path}[${i}]`, st);
       return;
@@ -99,7 +293,7 @@ function walk(v: unknown, node: Node, path: string, st: WalkState): void {
       if (isPlainObject(v)) {
         const d = st.dups?.get(path);
         for (const k of Object.keys(v)) {
-          if (d?.has(k) && !st.patch) st.messages.push(`duplicate field "${join(path, k)}"`);
+          if (d?.has(k) && !st.patch && st.strict) st.messages.push(`duplicate field "${join(path, k)}"`);
           walk(v[k], node.values, join(path, k), st);
         }
       }
@@ -107,21 +301,35 @@ function walk(v: unknown, node: Node, path: string, st: WalkState): void {
     case 'object': {
       if (!isPlainObject(v)) return;
       const d = st.dups?.get(path);
+      const outerStruct = st.ctxStruct;
       for (const k of Object.keys(v)) {
         if (st.patch && k.charCodeAt(0) === 36 /* '$': strategic-merge directive */) continue;
         const child = fieldNode(node, k);
         const p = join(path, k);
         if (!child) {
+          if (!st.strict) continue;
           st.unknown.push(p);
           st.messages.push(`unknown field "${p}"`);
           st.prune?.push([v, k]);
           continue;
         }
-        if (d?.has(k) && !st.patch) st.messages.push(`duplicate field "${p}"`);
+        if (d?.has(k) && !st.patch && st.strict) st.messages.push(`duplicate field "${p}"`);
+        st.ctxFields.push(k);
+        st.ctxStruct = node.struct;
         walk(v[k], child, p, st);
+        st.ctxFields.pop();
+        st.ctxStruct = outerStruct;
+        if (st.fatal !== undefined) return;
       }
+      return;
     }
+    default:
+      return;
   }
+}
+
+function newWalkState(patch: boolean, strict: boolean, types: TypeCheckMode): WalkState {
+  return { patch, unknown: [], messages: [], dups: undefined, strict, types, ctxStruct: '', ctxFields: [] };
 }
 
 const rawBodies = new WeakMap<object, string>();
@@ -219,16 +427,27 @@ export function groupVersionKindFor(ri: ResourceInfo, kind: string): GroupVersio
   return sub ? { group: sub.group, version: sub.version, kind } : { group: ri.group, version: ri.version, kind };
 }
 
+/** What {@link strictDecode} found: the decoder's type error (if any) and the strict-decoding messages. */
+export interface StrictDecodeResult {
+  /** Upstream's decoding error text (`json: cannot unmarshal number into Go struct field ConfigMap.data of type string`). */
+  typeError?: string;
+  /** `unknown field "…"` / `duplicate field "…"` messages (see {@link fieldValidationErrors}). */
+  errors: string[];
+}
+
 /**
- * Strict-decoding problems of a decoded body of `gvk`, as upstream's messages (`unknown field "spec.replica"`,
- * `duplicate field "metadata.name"`), in upstream's order (see the file comment). `opts.patch` selects the
- * patch rules (SMP `$` directives skipped; duplicates first, then sorted unknown fields). Kinds without a
- * generated schema are only checked for duplicates. `opts.prune` also deletes the unknown fields from `obj` (in place),
- * as upstream's decoding into typed objects drops them (used for fieldValidation=Warn). Never throws.
+ * One walk of a decoded body of `gvk` over the generated schemas: strict-decoding problems (unknown/duplicate fields,
+ * unless `opts.strict === false`) and, with `opts.types` 'json' | 'unstructured', the first wrongly typed value as
+ * upstream's typed decoding reports it (sigs.k8s.io/json → encoding/json UnmarshalTypeError, first in document order,
+ * innermost struct name + full field path; IntOrString/Quantity/Time UnmarshalJSON errors stop decoding and win;
+ * 'unstructured' = runtime.DefaultUnstructuredConverter wording, used for strategic merge patches).
+ * null is accepted everywhere. `opts.prune` deletes unknown fields from `obj` in place. Never throws.
  */
-export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts: { patch?: boolean; prune?: boolean } = {}): string[] {
+export function strictDecode(gvk: GroupVersionKind, obj: unknown, opts: { patch?: boolean; prune?: boolean; strict?: boolean; types?: TypeCheckMode } = {}): StrictDecodeResult {
   const name = definitionNameForGVK(gvk.group, gvk.version, gvk.kind);
-  const raw = typeof obj === 'object' && obj !== null ? rawBodies.get(obj) : undefined;
+  const strict = opts.strict !== false;
+  const types = opts.types ?? 'off';
+  const raw = strict && typeof obj === 'object' && obj !== null ? rawBodies.get(obj) : undefined;
   const dupList = raw !== undefined ? findDuplicateFields(raw) : [];
   let dups: Map<string, Set<string>> | undefined;
   if (dupList.length) {
@@ -239,15 +458,39 @@ export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts:
       s.add(d.key);
     }
   }
-  const st: WalkState = { patch: !!opts.patch, unknown: [], messages: [], dups, prune: opts.prune ? [] : undefined };
+  const st = newWalkState(!!opts.patch, strict, types);
+  st.dups = dups;
+  st.prune = opts.prune && strict ? [] : undefined;
   if (name) walk(obj, definitionNode(name), '', st);
+  const typeError = st.fatal ?? st.saved;
+  if (typeError !== undefined) return { typeError, errors: [] };
   for (const [o, k] of st.prune ?? []) delete o[k];
+  if (!strict) return { errors: [] };
   if (opts.patch) {
     const unknown = [...st.unknown].sort();
-    return [...dupList.map((d) => `duplicate field "${join(d.path, d.key)}"`), ...unknown.map((p) => `unknown field "${p}"`)];
+    return { errors: [...dupList.map((d) => `duplicate field "${join(d.path, d.key)}"`), ...unknown.map((p) => `unknown field "${p}"`)] };
   }
-  if (!name) return dupList.map((d) => `duplicate field "${join(d.path, d.key)}"`);
-  return st.messages;
+  if (!name) return { errors: dupList.map((d) => `duplicate field "${join(d.path, d.key)}"`) };
+  return { errors: st.messages };
+}
+
+/**
+ * The first wrongly typed value of a decoded `obj` of `gvk` as upstream's decoder words it (see {@link strictDecode}),
+ * or undefined when it decodes. `mode` 'json' (default) or 'unstructured'. Never throws; does not modify `obj`.
+ */
+export function decodeTypeError(gvk: GroupVersionKind, obj: unknown, mode: Exclude<TypeCheckMode, 'off'> = 'json'): string | undefined {
+  return strictDecode(gvk, obj, { strict: false, types: mode }).typeError;
+}
+
+/**
+ * Strict-decoding problems of a decoded body of `gvk`, as upstream's messages (`unknown field "spec.replica"`,
+ * `duplicate field "metadata.name"`), in upstream's order (see the file comment). `opts.patch` selects the
+ * patch rules (SMP `$` directives skipped; duplicates first, then sorted unknown fields). Kinds without a
+ * generated schema are only checked for duplicates. `opts.prune` also deletes the unknown fields from `obj` (in place),
+ * as upstream's decoding into typed objects drops them (used for fieldValidation=Warn). Never throws.
+ */
+export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts: { patch?: boolean; prune?: boolean } = {}): string[] {
+  return strictDecode(gvk, obj, opts).errors;
 }
 
 /**
@@ -257,7 +500,31 @@ export function fieldValidationErrors(gvk: GroupVersionKind, obj: unknown, opts:
 export function strictUnknownFields(gvk: GroupVersionKind, obj: unknown): string[] {
   const name = definitionNameForGVK(gvk.group, gvk.version, gvk.kind);
   if (!name) return [];
-  const st: WalkState = { patch: false, unknown: [], messages: [], dups: undefined };
+  const st = newWalkState(false, true, 'off');
   walk(obj, definitionNode(name), '', st);
   return st.unknown;
+}
+
+/**
+ * Go's `fmt.Sprintf("%+v", v)` of a value decoded into `map[string]interface{}` (PreserveInts: integers are int64):
+ * `map[data:map[x:1]]` (keys sorted), `[a b]`, `<nil>`, floats as %g (shortest; exponent form below 1e-4 or from 1e6).
+ * Upstream prints the patch this way in strategic-merge-patch decode errors (patch.go applyPatchToObject).
+ */
+export function goSprintValue(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : goFormatFloat(v);
+  if (Array.isArray(v)) return `[${v.map(goSprintValue).join(' ')}]`;
+  const o = v as Record<string, unknown>;
+  return `map[${Object.keys(o).sort().map((k) => `${k}:${goSprintValue(o[k])}`).join(' ')}]`;
+}
+
+/** strconv.FormatFloat(f, 'g', -1, 64), as fmt's %v prints a float64: %e form when the exponent is < -4 or >= 6. */
+function goFormatFloat(f: number): string {
+  if (!Number.isFinite(f)) return f > 0 ? '+Inf' : f < 0 ? '-Inf' : 'NaN';
+  const [mant, expStr] = f.toExponential().split('e');
+  const exp = Number(expStr);
+  if (exp < -4 || exp >= 6) return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return String(f);
 }
