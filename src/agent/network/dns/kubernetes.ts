@@ -16,8 +16,9 @@
  *   the targets' A records as additionals.
  * - `<a-b-c-d>.<ns>.pod.<zone>` A → a.b.c.d (pods insecure: any well-formed IP in an existing namespace).
  * - `dns-version.<zone>` TXT "1.1.0"; the apex SOA and NS; `ns.dns.<zone>` A → the DNS service IPs.
- * - Reverse (`d.c.b.a.in-addr.arpa` PTR) → a Service with that ClusterIP, else every ready endpoint
- *   with that address; else (Skiff addition) a pod with that IP → `<a-b-c-d>.<ns>.pod.<zone>`.
+ * - Reverse (`d.c.b.a.in-addr.arpa` PTR) → a Service with that ClusterIP (`<svc>.<ns>.svc.<zone>`),
+ *   else every ready endpoint with that address (`<hostname or a-b-c-d>.<svc>.<ns>.svc.<zone>`); as
+ *   CoreDNS, a pod IP that is no endpoint has no PTR here.
  *   Anything else under in-addr.arpa / ip6.arpa falls through (the caller forwards it).
  * Unknown names in the zone → NXDOMAIN (SERVFAIL before the informers synced); existing names
  * without data of the asked type (AAAA for IPv4-only names) → NOERROR, empty; both carry the zone's
@@ -203,7 +204,6 @@ function isHeadless(svc: Service): boolean {
 const IDX_CLUSTER_IP = 'dns:clusterIP';
 const IDX_SLICE_SERVICE = 'dns:service';
 const IDX_SLICE_IP = 'dns:endpointIP';
-const IDX_POD_IP = 'dns:podIP';
 
 /**
  * The kubernetes plugin. `serveDNS` answers one question from the informer stores, or returns
@@ -231,9 +231,6 @@ export class Kubernetes {
         return svc ? [`${s.metadata?.namespace ?? ''}/${svc}`] : [];
       },
       [IDX_SLICE_IP]: (s) => (s.endpoints ?? []).flatMap((e) => e.addresses ?? []),
-    });
-    this.stores.pods.addIndexers({
-      [IDX_POD_IP]: (p) => (p.spec?.hostNetwork ? [] : (p.status?.podIPs?.map((x) => x.ip ?? '') ?? [p.status?.podIP ?? '']).filter(Boolean)),
     });
   }
 
@@ -476,7 +473,7 @@ export class Kubernetes {
     return { answers, extra };
   }
 
-  /** Reverse (reverse.go serviceRecordForIP, plus pod IPs): PTR names for an address. */
+  /** Reverse (reverse.go serviceRecordForIP): PTR names for an address (Service ClusterIP, else ready endpoints). */
   ptrNames(ip: string): string[] {
     for (const svc of this.stores.services.byIndex(IDX_CLUSTER_IP, ip)) {
       return [this.fqdn([svc.metadata!.name!, svc.metadata!.namespace!, 'svc'])];
@@ -492,11 +489,6 @@ export class Kubernetes {
         const name = this.fqdn([endpointHostname({ ip, hostname }), svcName, ns, 'svc']);
         if (!out.includes(name)) out.push(name);
       }
-    }
-    if (out.length) return out;
-    for (const pod of this.stores.pods.byIndex(IDX_POD_IP, ip)) {
-      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      return [this.fqdn([endpointHostname({ ip, hostname: '' }), pod.metadata!.namespace!, 'pod'])];
     }
     return out;
   }
