@@ -201,6 +201,7 @@ export const RESOURCES: ResourceInfo[] = [
       { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
       { name: 'log', kind: 'Pod', verbs: ['get'] },
       { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+      { name: 'proxy', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
       { name: 'status', kind: 'Pod', verbs: STATUS_VERBS },
     ],
     strategy: podStrategy, statusStrategy: podStatusStrategy, table: podTable, selectableFields: podSelectableFields,
@@ -238,6 +239,7 @@ export const RESOURCES: ResourceInfo[] = [
     group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true,
     verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['svc'], categories: ['all'],
     subresources: [
+      { name: 'proxy', kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
       { name: 'status', kind: 'Service', verbs: STATUS_VERBS },
     ],
     strategy: serviceStrategy, statusStrategy: serviceStatusStrategy, table: serviceTable, selectableFields: ['spec.clusterIP', 'spec.type'],
