@@ -93,6 +93,7 @@ before(async () => {
     kubelets: new KubeletConnections(),
     authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }),
     serviceCIDR: '10.96.0.0/16',
+    authorizationMode: 'RBAC',
     proxyAllowLoopback: true,
   });
   const { url } = await api.listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.certPem, key: pki.keyPem } });
@@ -178,6 +179,41 @@ test("upstream's errors: no endpoints, refused connection, unknown port, bad id,
   assert.match(missing.stderr, /services "nope" not found/);
   const nopod = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/nope/proxy/']);
   assert.match(nopod.stderr, /pods "nope" not found/);
+});
+
+test('RBAC: a Role granting get on services/proxy lets jane GET through the proxy, not POST', async () => {
+  const rbac = `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: svc-proxy-reader, namespace: default}
+rules:
+- apiGroups: [""]
+  resources: ["services/proxy"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: jane-svc-proxy, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: svc-proxy-reader}
+subjects:
+- {kind: User, apiGroup: rbac.authorization.k8s.io, name: jane}
+`;
+  const applied = await kubectl(['apply', '-f', '-'], rbac);
+  assert.equal(applied.code, 0, applied.stderr);
+  // (kubectl auth can-i reads `services/x` as a name; the subresource is a flag.)
+  let last: KubectlRun | undefined;
+  for (let i = 0; i < 100 && last?.stdout.trim() !== 'yes'; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 100)); // the authorizer reads RBAC objects from the watch cache
+    last = await kubectl(['auth', 'can-i', 'get', 'services', '--subresource=proxy', '--as=jane']);
+  }
+  assert.equal(last?.stdout.trim(), 'yes', `${last?.stdout} ${last?.stderr}`);
+  assert.equal((await kubectl(['auth', 'can-i', 'create', 'services', '--subresource=proxy', '--as=jane'])).stdout.trim(), 'no');
+  const ok = await kubectl(['get', '--raw', '/api/v1/namespaces/default/services/web:80/proxy/rbac', '--as=jane']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).url, '/rbac');
+  const denied = await kubectl(['create', '--raw', '/api/v1/namespaces/default/services/web:80/proxy/rbac', '-f', '-', '--as=jane'], '{}');
+  assert.match(denied.stderr, /Error from server \(Forbidden\): services "web:80" is forbidden: User "jane" cannot create resource "services\/proxy" in API group "" in the namespace "default"/);
+  const pods = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/web-0/proxy/', '--as=jane']);
+  assert.match(pods.stderr, /cannot get resource "pods\/proxy"/);
 });
 
 test('a WebSocket through services/proxy', async () => {
