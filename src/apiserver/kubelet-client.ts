@@ -5,6 +5,7 @@
  * {@link KubeletConnections} registry; a remote agent would be reached over HTTPS instead.
  */
 import type { Duplex, Writable } from 'node:stream';
+import { StatusError, newInternalError } from '../machinery/errors.ts';
 
 /** Query options of `pods/log` (`PodLogOptions`). */
 export interface PodLogOptions {
@@ -36,6 +37,23 @@ export interface ExecStreams {
   stderr?: Writable;
   /** Terminal size changes (tty only). */
   resize?: AsyncIterable<{ width: number; height: number }>;
+}
+
+/**
+ * A `KubeletConnection.exec` failure after the exec stream was set up: the runtime could not run
+ * the command (e.g. `failed to exec in container: failed to start exec "<id>": OCI runtime exec
+ * failed: exec failed: unable to start container process: exec: "x": executable file not found in
+ * $PATH: unknown`). As the kubelet's remotecommand server (ServeExec) it carries the InternalError
+ * Status `Internal error occurred: error executing command in container: <runtime message>`, which
+ * the apiserver writes on the error channel as is (kubectl prints `error: <message>`, exit 1),
+ * unlike errors before the stream (the kubelet refusing the upgrade).
+ */
+export class ExecInContainerError extends StatusError {
+  /** `runtimeMessage`: the runtime's error text, without the `error executing command in container: ` prefix. */
+  constructor(runtimeMessage: string) {
+    super(newInternalError(`error executing command in container: ${runtimeMessage}`).status);
+    this.name = 'ExecInContainerError';
+  }
 }
 
 /** The kubelet's streaming endpoints for one node. Errors are StatusErrors (e.g. 400 container not found / not running). */

@@ -2,7 +2,8 @@
  * The kubelet's streaming endpoints as a {@link KubeletConnection}, after pkg/kubelet/server
  * (getContainerLogs, getExec, getPortForward) and the CRI streaming server:
  * - logs: the newest run's CRI log file (or with `previous` the run before it), read by logs.ts;
- * - exec: `RuntimeService.exec` with the caller's streams; abort kills the session;
+ * - exec: `RuntimeService.exec` with the caller's streams; abort kills the session; a command the
+ *   runtime could not start is an ExecInContainerError (InternalError `error executing command in container: …`);
  * - port-forward: a TCP connection to `127.0.0.1:<port>` inside the pod's network namespace. Node
  *   cannot `setns(2)`, so a tiny relay runs as `nsenter --net=<netns path> <node> -e <relay> <port>`:
  *   it connects, says `OK` on stderr, then pipes stdin/stdout to the socket; the returned Duplex
@@ -14,7 +15,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { ExecStreams, KubeletConnection, PodExecOptions, PodLogOptions } from '../../apiserver/kubelet-client.ts';
+import { ExecInContainerError, type ExecStreams, type KubeletConnection, type PodExecOptions, type PodLogOptions } from '../../apiserver/kubelet-client.ts';
 import { newBadRequest, newNotFound } from '../../machinery/errors.ts';
 import type { ContainerStatus, RuntimeService } from '../runtime/types.ts';
 import type { RuntimePodStatus } from './kuberuntime-manager.ts';
@@ -119,7 +120,9 @@ export class KubeletServer implements KubeletConnection {
           for await (const size of streams.resize!) session.resize(size.width, size.height);
         })().catch(() => undefined);
       }
-      const code = await session.exit;
+      const code = await session.exit.catch((e: unknown) => {
+        throw new ExecInContainerError(e instanceof Error ? e.message : String(e));
+      });
       await Promise.race([Promise.all(pumps), new Promise((r) => setTimeout(r, 2000))]);
       return code;
     } finally {

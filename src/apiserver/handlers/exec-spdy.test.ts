@@ -7,9 +7,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { Duplex, PassThrough } from 'node:stream';
-import type { ExecStreams, KubeletConnection, PodExecOptions } from '../kubelet-client.ts';
+import { ExecInContainerError, type ExecStreams, type KubeletConnection, type PodExecOptions } from '../kubelet-client.ts';
+import { newBadRequest } from '../../machinery/errors.ts';
+import { kubeletExecErrorStatus } from './pods.ts';
 import { SpdySession } from './portforward-spdy.ts';
-import { negotiateExecProtocol, serveExecSPDY } from './exec-spdy.ts';
+import { execResultStatus, negotiateExecProtocol, serveExecSPDY } from './exec-spdy.ts';
 
 function duplexPair(): [Duplex, Duplex] {
   const ab = new PassThrough();
@@ -128,5 +130,57 @@ describe('exec over SPDY', () => {
     const [out, status] = await Promise.all([readAll(stdout), readAll(error)]);
     assert.equal(out, '120x40');
     assert.deepEqual(JSON.parse(status), { metadata: {}, status: 'Success' });
+  });
+
+  // Upstream: containerd's CRI exec wraps the runtime error (`failed to exec in container: failed to
+  // start exec "<id>": OCI runtime exec failed: …: unknown`), the kubelet's remotecommand server
+  // writes `apierrors.NewInternalError("error executing command in container: …")` on the error
+  // stream, and kubectl prints `error: Internal error occurred: error executing command in container: …`.
+  const RUNTIME_MSG = 'failed to exec in container: failed to start exec "' + 'ab'.repeat(32) + '": OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuchcmd": executable file not found in $PATH: unknown';
+  const WANT = {
+    metadata: {},
+    status: 'Failure',
+    message: `Internal error occurred: error executing command in container: ${RUNTIME_MSG}`,
+    reason: 'InternalError',
+    details: { causes: [{ message: `error executing command in container: ${RUNTIME_MSG}` }] },
+    code: 500,
+  };
+
+  test('a command the runtime cannot start: InternalError Status on the error stream', async () => {
+    const kubelet: KubeletConnection = {
+      getContainerLogs: async () => undefined,
+      portForward: async () => {
+        throw new Error('unused');
+      },
+      exec: async () => {
+        throw new ExecInContainerError(RUNTIME_MSG);
+      },
+    };
+    const { client } = await upgrade(kubelet, { container: 'c', command: ['nosuchcmd'], stdin: false, stdout: true, stderr: true, tty: false });
+    const error = await client.openStream({ streamType: 'error' });
+    error.end();
+    const stdout = await client.openStream({ streamType: 'stdout' });
+    const stderr = await client.openStream({ streamType: 'stderr' });
+    const [out, err, status] = await Promise.all([readAll(stdout), readAll(stderr), readAll(error)]);
+    assert.equal(out, '');
+    assert.equal(err, '');
+    const st = JSON.parse(status);
+    assert.deepEqual({ ...st, kind: undefined, apiVersion: undefined }, { ...WANT, kind: undefined, apiVersion: undefined });
+  });
+
+  test('status builders: start failure vs kubelet refusing the upgrade (WebSocket and SPDY)', () => {
+    const e = new ExecInContainerError(RUNTIME_MSG);
+    for (const st of [kubeletExecErrorStatus(e), execResultStatus({ error: e }, ['nosuchcmd'])]) {
+      assert.equal(st.message, WANT.message);
+      assert.equal(st.reason, 'InternalError');
+      assert.equal(st.code, 500);
+      assert.deepEqual(st.details, WANT.details);
+    }
+    // A container that is not running: the kubelet refuses the upgrade (unchanged wording).
+    const nf = newBadRequest('container not found ("web")');
+    assert.equal(kubeletExecErrorStatus(nf).message, 'Internal error occurred: unable to upgrade connection: container not found ("web")');
+    assert.equal(execResultStatus({ error: nf }, ['true']).message, 'unable to upgrade connection: container not found ("web")');
+    // Exit codes stay NonZeroExitCode with an ExitCode cause.
+    assert.deepEqual(execResultStatus({ code: 3 }, ['sh', '-c', 'exit 3']).details, { causes: [{ reason: 'ExitCode', message: '3' }] });
   });
 });

@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { StatusError } from '../../machinery/errors.ts';
-import type { KubeletConnection, PodExecOptions } from '../kubelet-client.ts';
+import { ExecInContainerError, type KubeletConnection, type PodExecOptions } from '../kubelet-client.ts';
 import { SpdySession, type SpdyStream } from './portforward-spdy.ts';
 
 /** Stream protocols served over SPDY, most preferred first. */
@@ -54,7 +54,10 @@ export function negotiateExecProtocol(req: IncomingMessage): string {
   return chosen;
 }
 
-/** The v4 error-stream Status for an exec result (exit code or error). */
+/**
+ * The v4 error-stream Status for an exec result: Success, NonZeroExitCode for an exit code, the
+ * InternalError of an ExecInContainerError, or `unable to upgrade connection: …` for other errors.
+ */
 export function execResultStatus(result: { code: number } | { error: unknown }, command: string[]): Record<string, unknown> {
   if ('code' in result) {
     if (result.code === 0) return { metadata: {}, status: 'Success' };
@@ -66,6 +69,9 @@ export function execResultStatus(result: { code: number } | { error: unknown }, 
       details: { causes: [{ reason: 'ExitCode', message: String(result.code) }] },
     };
   }
+  // The command could not start (e.g. no such executable): the kubelet's own InternalError Status
+  // on the error stream; kubectl prints `error: Internal error occurred: error executing command …`.
+  if (result.error instanceof ExecInContainerError) return { ...result.error.status, metadata: {} };
   // Upstream the kubelet refuses the upgrade itself (e.g. `container not found ("web")`) and
   // kubectl prints `error: unable to upgrade connection: <kubelet message>`.
   const e = result.error;

@@ -10,7 +10,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { StatusError, newBadRequest, type Status } from '../../machinery/errors.ts';
 import type { KubeObject } from '../../client/interface.ts';
-import type { KubeletConnection, KubeletConnections, PodLogOptions } from '../kubelet-client.ts';
+import { ExecInContainerError, type KubeletConnection, type KubeletConnections, type PodLogOptions } from '../kubelet-client.ts';
 import { toStatus, writeError } from './http-util.ts';
 import { checkPortForwardPod, servePortForwardUpgrade } from './portforward.ts';
 import { serveExecSPDY } from './exec-spdy.ts';
@@ -181,8 +181,12 @@ export function exitStatus(code: number, command: string[] = []): Record<string,
  * container that is not running). Upstream the apiserver's WebSocket→SPDY translator reports the
  * kubelet refusing the SPDY upgrade as an InternalError, so kubectl prints
  * `error: Internal error occurred: unable to upgrade connection: container not found ("web")`.
+ * An ExecInContainerError (the runtime could not start the command) is sent as its own Status:
+ * `Internal error occurred: error executing command in container: failed to exec in container: …`.
  */
 export function kubeletExecErrorStatus(err: unknown): Record<string, unknown> {
+  // The command could not start (e.g. no such executable): the kubelet's own InternalError Status.
+  if (err instanceof ExecInContainerError) return { ...err.status, metadata: {} };
   const msg = err instanceof Error ? err.message : String(err);
   return { metadata: {}, status: 'Failure', message: `Internal error occurred: unable to upgrade connection: ${msg}`, reason: 'InternalError', details: { causes: [{ message: `unable to upgrade connection: ${msg}` }] }, code: 500 };
 }

@@ -363,6 +363,50 @@ describe('RuncRuntime (real runc + conmon + CNI)', () => {
     }, 'the new terminal size inside the container');
     sized.stdin!.write('\x04'); // ^D: end of input on the terminal ends the read loop
     assert.equal(await sized.exit, 0);
+
+    const collect = (sess: { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream | null }) => {
+      const o = { out: '', err: '' };
+      sess.stdout.on('data', (d: Buffer) => (o.out += d.toString('latin1')));
+      sess.stderr?.on('data', (d: Buffer) => (o.err += d.toString('latin1')));
+      return o;
+    };
+    // TERM=xterm in a tty exec only, as containerd's CRI exec (WithEnv TERM=xterm when tty).
+    const envTty = await rt.exec(c, ['env'], { stdin: false, tty: true });
+    const envTtyOut = collect(envTty);
+    assert.equal(await envTty.exit, 0);
+    assert.match(envTtyOut.out, /^TERM=xterm\r?$/m);
+    const envPlain = await rt.exec(c, ['env'], { stdin: false, tty: false });
+    const envPlainOut = collect(envPlain);
+    assert.equal(await envPlain.exit, 0);
+    assert.doesNotMatch(envPlainOut.out, /^TERM=/m);
+
+    // Input written at once (kubectl may send a NUL first) is echoed once, by the container's own
+    // terminal (cooked while `sleep` runs), never by the outer pty runc runs under.
+    const early = await rt.exec(c, ['sh', '-c', 'sleep 1; echo done'], { stdin: true, tty: true });
+    const earlyOut = collect(early);
+    early.stdin!.write('\0x\n');
+    assert.equal(await early.exit, 0);
+    await eventually(async () => earlyOut.out.includes('done'), 'tty output');
+    assert.ok(!earlyOut.out.includes('\0'), `no NUL bytes in ${JSON.stringify(earlyOut.out)}`);
+    assert.equal(earlyOut.out.split('^@').length - 1, 1, `one echo in ${JSON.stringify(earlyOut.out)}`);
+    assert.equal(earlyOut.out.split('x').length - 1, 1, `one echo in ${JSON.stringify(earlyOut.out)}`);
+
+    // A missing executable: exit rejects with containerd's wording; runc's log line reaches no stream.
+    for (const tty of [false, true]) {
+      const bad = await rt.exec(c, ['nosuchcmd'], { stdin: tty, tty });
+      const badOut = collect(bad);
+      await assert.rejects(bad.exit, (e: Error) => {
+        assert.match(e.message, /^failed to exec in container: failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuchcmd": executable file not found in \$PATH: unknown$/);
+        return true;
+      });
+      await sleep(100);
+      assert.deepEqual(badOut, { out: '', err: '' }, `tty=${tty}`);
+    }
+    // A command that exits 255 itself is an exit code, not a start failure.
+    const own255 = await rt.exec(c, ['sh', '-c', 'echo bye >&2; exit 255'], { stdin: false, tty: false });
+    const own255Out = collect(own255);
+    assert.equal(await own255.exit, 255);
+    await eventually(async () => own255Out.err === 'bye\n', 'stderr of the command');
     await rt.removePodSandbox(sb);
     await assert.rejects(rt.execSync(c, ['true'], 5), /not found/);
   });

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { run, runOk } from '../../network/exec.ts';
 import {
   CniRunner,
@@ -808,37 +809,90 @@ export class RuncRuntime implements RuntimeService {
   }
 
   /**
-   * Streaming `runc exec`. stdin/stdout/stderr are pipes.
+   * Streaming `runc exec` (CRI Exec as containerd runs it). stdin/stdout/stderr are pipes.
    *
    * tty=true: `runc exec -t` (foreground) allocates the container's pty itself but insists on a
    * terminal on its own stdio (it opens /dev/tty otherwise), and Node cannot allocate one. So runc runs
    * under util-linux `script -q -e` (Debian essential package), which gives it a pty; stdout then carries
    * the terminal output (CRLF line ends, echo), stderr is null, and the exit code is the command's.
+   * That outer pty starts cooked (echo, ECHOCTL) until runc puts it in raw mode, so stdin is held back
+   * until the command has started (runc's --pid-file exists, written after runc made its stdin raw):
+   * otherwise early input (kubectl's first bytes, e.g. a NUL) is echoed twice, once by the outer pty
+   * (`^@^@`). As containerd's CRI exec (WithEnv TERM=xterm for tty), a tty exec gets `TERM=xterm`.
    * `resize` sets the outer pty's size with `stty`, which sends SIGWINCH to runc, which resizes the
    * container's pty. Without `stdin` the terminal input stays open but unused.
+   *
+   * Output is held until the command has started, so runc's own error lines never reach the caller.
+   * When runc could not start the command (exit 255, no pid file; runc's JSON log names the error),
+   * `exit` rejects with containerd's wording: `failed to exec in container: failed to start exec
+   * "<64-hex exec id>": OCI runtime exec failed: <runc message>: unknown`.
    * kill() SIGKILLs the exec'd process (from runc's --pid-file) and runc.
    */
   async exec(containerId: string, cmd: string[], options: { stdin: boolean; tty: boolean }): Promise<ExecSession> {
     await this.ensureRunning(containerId);
-    const pidFile = join(this.containerDir(containerId), `exec-${randomBytes(6).toString('hex')}.pid`);
-    const args = this.runcArgs('exec', '--pid-file', pidFile, ...(options.tty ? ['-t'] : []), containerId, ...cmd);
+    const execId = randomBytes(32).toString('hex');
+    const pidFile = join(this.containerDir(containerId), `exec-${execId.slice(0, 12)}.pid`);
+    const logFile = join(this.containerDir(containerId), `exec-${execId.slice(0, 12)}.log`);
+    const args = this.runcArgs('--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, ...(options.tty ? ['-t', '--env', 'TERM=xterm'] : []), containerId, ...cmd);
     const child = options.tty
       ? spawn('script', ['-q', '-e', '-c', [this.runc, ...args].map(shellQuote).join(' '), '/dev/null'], {
           stdio: ['pipe', 'pipe', 'pipe'],
           env: { ...process.env, SHELL: '/bin/sh', TERM: process.env.TERM ?? 'xterm' },
         })
       : spawn(this.runc, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    const exit = new Promise<number>((resolve, reject) => {
+    const exited = new Promise<number>((resolve, reject) => {
       child.once('error', reject);
-      child.once('close', (c, sig) => resolve(c ?? (sig ? 137 : 255)));
-    }).finally(() => {
-      void rm(pidFile, { force: true });
-      if (options.tty && !options.stdin) child.stdin?.destroy();
+      child.once('exit', (c, sig) => resolve(c ?? (sig ? 137 : 255)));
     });
+    const started = waitForFile(pidFile, exited.then(() => undefined, () => undefined));
+    const stdout = new PassThrough();
+    const stderr = options.tty ? null : new PassThrough();
+    const stdin = options.tty && options.stdin ? new PassThrough() : null;
+    const exit = (async () => {
+      let code: number;
+      try {
+        code = await exited;
+      } catch (e) {
+        child.stdout?.resume();
+        child.stderr?.resume();
+        stdout.end();
+        stderr?.end();
+        throw e;
+      }
+      const ok = await started;
+      const runcError = !ok && code === 255 ? await readRuncLogError(logFile) : undefined;
+      if (runcError !== undefined) {
+        // The command never ran: what reached stdout/stderr is runc's own report.
+        child.stdout?.resume();
+        child.stderr?.resume();
+        stdout.end();
+        stderr?.end();
+        stdin?.resume();
+        throw new Error(`failed to exec in container: failed to start exec "${execId}": OCI runtime exec failed: ${runcError}: unknown`);
+      }
+      if (!ok) release();
+      return code;
+    })().finally(() => {
+      void rm(pidFile, { force: true });
+      void rm(logFile, { force: true });
+      if (options.tty) child.stdin?.destroy();
+    });
+    let released = false;
+    function release(): void {
+      if (released) return;
+      released = true;
+      child.stdout!.pipe(stdout);
+      if (stderr) child.stderr!.pipe(stderr);
+      if (stdin && child.stdin) stdin.pipe(child.stdin);
+    }
+    void started.then((ok) => {
+      if (ok) release();
+    });
+    exit.catch(() => undefined);
     return {
-      stdin: options.stdin ? child.stdin : null,
-      stdout: child.stdout!,
-      stderr: options.tty ? null : child.stderr!,
+      stdin: options.tty ? stdin : options.stdin ? child.stdin : null,
+      stdout,
+      stderr,
       exit,
       resize: (width: number, height: number) => {
         if (!options.tty || !child.pid) return;
@@ -945,6 +999,61 @@ async function readdirSafe(dir: string): Promise<string[]> {
 }
 
 /** POSIX-shell single-quoting of one argument. */
+/**
+ * Resolves true once `path` exists, false when `until` settles first (checked once more then).
+ * An inotify watch on the parent directory wakes the check; a 100 ms poll covers missed events.
+ */
+async function waitForFile(path: string, until: Promise<void>): Promise<boolean> {
+  let done = false;
+  let wake = () => {};
+  void until.then(() => {
+    done = true;
+    wake();
+  });
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(path), () => wake());
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = undefined;
+  }
+  try {
+    for (;;) {
+      if (existsSync(path)) return true;
+      if (done) return existsSync(path);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, watcher ? 100 : 10);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = () => {};
+    }
+  } finally {
+    watcher?.close();
+  }
+}
+
+/**
+ * The last `level: error` message of runc's `--log-format json` log (e.g. `exec failed: unable to
+ * start container process: exec: "x": executable file not found in $PATH`), or undefined.
+ */
+async function readRuncLogError(logFile: string): Promise<string | undefined> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  let msg: string | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const j = JSON.parse(line) as { level?: string; msg?: string };
+      if ((j.level === 'error' || j.level === 'fatal') && j.msg) msg = j.msg;
+    } catch {
+      /* not a JSON line */
+    }
+  }
+  return msg;
+}
+
 function shellQuote(a: string): string {
   return /^[A-Za-z0-9_\/=.,:@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
