@@ -639,6 +639,23 @@ export function stripDirectives(v: unknown): unknown {
   return v;
 }
 
+/**
+ * YAML as upstream's sigs.k8s.io/yaml reads it (its go-yaml v2 fork: YAML 1.1 scalars, so `y`, `yes`, `on`, `n`, `off`
+ * are booleans and `0777` is octal; merge keys), except what go-yaml v2 leaves as strings when decoding into
+ * interface{}: timestamps and sexagesimal numbers. !!binary/!!set/!!omap/!!pairs are not resolved either.
+ */
+const YAML_1_1: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
+  uniqueKeys: false,
+  version: '1.1',
+  customTags: (tags) =>
+    tags.filter((t) => {
+      if (typeof t !== 'object' || t === null) return true;
+      const tag = (t as { tag?: string; format?: string }).tag ?? '';
+      if ((t as { format?: string }).format === 'TIME') return false;
+      return !/:(timestamp|binary|set|omap|pairs)$/.test(tag);
+    }),
+};
+
 /** Parses a request body by content type: JSON, or YAML for yaml/apply-patch+yaml. Throws 400 on syntax errors. */
 export function parseBody(text: string, contentType: string): unknown {
   const yamlish = contentType === 'application/yaml' || contentType === 'application/apply-patch+yaml' || contentType === 'application/x-yaml' || contentType === 'text/yaml';
@@ -653,7 +670,7 @@ export function parseBody(text: string, contentType: string): unknown {
     }
     let doc: YAML.Document.Parsed;
     try {
-      doc = YAML.parseDocument(text, { uniqueKeys: false });
+      doc = YAML.parseDocument(text, YAML_1_1);
     } catch (err) {
       throw newBadRequest(`error converting YAML to JSON: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch as ufetch } from 'undici';
 import { runKubectl, webDeploymentManifest, type KubectlRun } from '../support/kubectl.ts';
 import type { Backend } from '../../src/storage/backend.ts';
 import { SqliteBackend } from '../../src/storage/sqlite/sqlite-backend.ts';
@@ -28,6 +29,9 @@ describe('kubectl: wrongly typed fields are 400 at decode time', () => {
   let backend: Backend;
   let api: APIServer;
   let kubeconfig: string;
+  let base: string;
+  let token: string;
+  let dispatcher: Agent;
 
   const kubectl = (args: string[], input?: string): Promise<KubectlRun> => runKubectl(kubeconfig, dir, args, input);
   const file = (name: string, text: string): string => {
@@ -39,16 +43,19 @@ describe('kubectl: wrongly typed fields are 400 at decode time', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skiff-decode-types-'));
     const pki = ensurePKI(dir);
-    const token = ensureAdminToken(dir);
+    token = ensureAdminToken(dir);
     backend = SqliteBackend.open(':memory:');
     api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }) });
     const { url } = await api.listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.certPem, key: pki.keyPem } });
+    base = url;
+    dispatcher = new Agent({ connect: { ca: pki.caPem } });
     kubeconfig = join(dir, 'kubeconfig');
     writeKubeconfig(kubeconfig, { server: url, caPem: pki.caPem, token });
     await api.inProcessClient().create(GVR.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   });
 
   after(async () => {
+    await dispatcher?.close();
     await api?.stop();
     await backend?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -123,5 +130,21 @@ describe('kubectl: wrongly typed fields are 400 at decode time', () => {
     assert.ok(smp.stderr.includes('is invalid: patch: Invalid value: "map[data:map[x:1]]": cannot convert int64 to string'), smp.stderr);
     const g = await kubectl(['get', 'configmap', 'patched', '-o', 'jsonpath={.data}']);
     assert.deepEqual(JSON.parse(g.stdout), { a: 'b' });
+  });
+
+  test('YAML bodies are read as sigs.k8s.io/yaml does (`y` is a bool) and decoded with the same messages', async () => {
+    const post = async (path: string, yaml: string) => {
+      const r = await ufetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }, body: yaml, dispatcher });
+      return { status: r.status, json: (await r.json()) as { reason?: string; message?: string } };
+    };
+    const label = await post('/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yamlbool\n  labels:\n    app: y\n');
+    assert.equal(label.status, 400);
+    assert.equal(label.json.reason, 'BadRequest');
+    assert.equal(label.json.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string');
+    const data = await post('/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yamlnum\ndata:\n  port: 8080\n');
+    assert.equal(data.status, 400);
+    assert.equal(data.json.message, `ConfigMap in version "v1" cannot be handled as a ConfigMap: ${CM_DATA_NUMBER}`);
+    const ok = await post('/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yamlok\n  labels:\n    app: "y"\ndata:\n  port: "8080"\n  since: 2001-12-14\n');
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
   });
 });
