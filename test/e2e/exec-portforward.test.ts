@@ -3,7 +3,8 @@
  * runc container (skiff.local/web:1, busybox httpd on :8080):
  * - `kubectl port-forward` (WebSocket-tunnelled SPDY/3.1): sequential and concurrent HTTP requests
  *   through the local port; a closed pod port reports the kubelet's error on the error stream;
- * - `kubectl exec`: stdout, stderr, exit codes, stdin, container errors;
+ * - `kubectl exec`: stdout, stderr, exit codes, stdin, container errors, a missing executable
+ *   (InternalError, exit 1), TERM=xterm only with a tty, no double echo of early tty input (`^@^@`);
  * - `kubectl cp` both ways (exec + tar);
  * - exec with a tty (resize on channel 4) and with the v4 protocol, through our own WebSocket
  *   client (kubectl cannot get a tty in a test).
@@ -239,6 +240,54 @@ describe('e2e: kubectl port-forward, exec and cp', { timeout: 600_000 }, () => {
     const bad = await c.kubectlRaw(['exec', 'web', '-c', 'nope', '--', 'true']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /container nope is not valid for pod web/);
+  });
+
+  test('exec: a missing executable is an InternalError (exit 1); TERM=xterm only with a tty (WebSocket and SPDY)', async () => {
+    // Upstream (containerd CRI + kubelet remotecommand): the error channel carries an InternalError Status.
+    const want = /^error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuchcmd": executable file not found in \$PATH: unknown\n$/;
+    for (const ws of ['true', 'false']) {
+      const env = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: ws };
+      const r = await kubectlEnv(['exec', 'web', '--', 'nosuchcmd'], env);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, want);
+      const e = await kubectlEnv(['exec', 'web', '--', 'sh', '-c', 'exit 3'], env);
+      assert.equal(e.code, 3);
+      assert.equal(e.stderr, 'command terminated with exit code 3\n');
+      const plain = await kubectlEnv(['exec', 'web', '--', 'sh', '-c', 'echo "TERM=$TERM"'], env);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.equal(plain.stdout, 'TERM=\n');
+    }
+    const q = ['sh', '-c', 'echo "TERM=$TERM"'].map((a) => `command=${encodeURIComponent(a)}`).join('&');
+    const t = await wsExec(`${q}&stdout=true&tty=true`, 'v5.channel.k8s.io', async () => undefined);
+    assert.equal(t.stdout, 'TERM=xterm\r\n');
+    assert.deepEqual(t.status, { metadata: {}, status: 'Success' });
+  });
+
+  test('exec -it: early input is echoed once by the container terminal, no ^@^@ (kubectl under script, stdin at EOF)', async () => {
+    // kubectl under `script` whose stdin is at EOF reads a NUL from its terminal and sends it first.
+    const cmd = ['/usr/bin/kubectl', '--kubeconfig', c.kubeconfig, '--cache-dir', path.join(id.dataDir, 'kubectl-cache'), 'exec', '-it', 'web', '--', 'sh', '-c', "echo hi; sleep 1"]
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let o = '';
+      child.stdout!.on('data', (d: Buffer) => (o += d.toString('latin1')));
+      child.stderr!.on('data', (d: Buffer) => (o += d.toString('latin1')));
+      child.once('error', reject);
+      child.once('close', (code) => (code === 0 ? resolve(o) : reject(new Error(`script/kubectl exited ${code}: ${o}`))));
+    });
+    assert.match(out, /hi\r\n/);
+    assert.ok(!out.includes('\0'), `no NUL bytes in ${JSON.stringify(out)}`);
+    assert.doesNotMatch(out, /\^@\^@/);
+
+    // The same through our WebSocket client: a NUL and a line sent at once are echoed exactly once.
+    const q = ['sh', '-c', 'sleep 1; echo done'].map((a) => `command=${encodeURIComponent(a)}`).join('&');
+    const r = await wsExec(`${q}&stdin=true&stdout=true&tty=true`, 'v5.channel.k8s.io', async (send) => send(0, '\0x\n'));
+    assert.ok(!r.stdout.includes('\0'), `no NUL bytes in ${JSON.stringify(r.stdout)}`);
+    assert.equal(r.stdout, '^@x\r\ndone\r\n');
+    assert.deepEqual(r.status, { metadata: {}, status: 'Success' });
   });
 
   test('cp: a file and a directory to the pod and back', async () => {
