@@ -60,6 +60,9 @@ export interface WriteResult {
   warnings?: string[];
 }
 
+/** The kind of every …/scale subresource body. */
+const SCALE_GVK = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+
 /** The accepted PATCH content types (upstream's order in the 415 message). */
 export const PATCH_TYPES: PatchType[] = [
   'application/json-patch+json',
@@ -504,6 +507,8 @@ export class Pipeline {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw newBadRequest('the body of the request must be a JSON object');
     const b = body as KubeObject;
     if (b.kind !== undefined && b.kind !== 'Scale') throw newBadRequest(`the kind in the data (${String(b.kind)}) does not match the expected kind (Scale)`);
+    const te = decodeTypeError(SCALE_GVK, b);
+    if (te !== undefined) throw newBadRequest(`Scale in version "v1" cannot be handled as a Scale: ${te}`);
     return this.writeScale(ctx, ri, namespace, name, () => b, params);
   }
 
@@ -529,6 +534,9 @@ export class Pipeline {
           out = this.machinery.mergePatch(scale, stripDirectives(patch));
         }
         if (out === null || typeof out !== 'object') throw newBadRequest('the patch produced a non-object');
+        const smp = patchType === 'application/strategic-merge-patch+json';
+        const te = decodeTypeError(SCALE_GVK, out, smp ? 'unstructured' : 'json');
+        if (te !== undefined) throw newInvalid({ group: '', kind: '' }, '', [invalid('patch', smp ? goSprintValue(patch) : JSON.stringify(out), te)]);
         return out as KubeObject;
       },
       params,

@@ -147,4 +147,17 @@ describe('kubectl: wrongly typed fields are 400 at decode time', () => {
     const ok = await post('/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yamlok\n  labels:\n    app: "y"\ndata:\n  port: "8080"\n  since: 2001-12-14\n');
     assert.equal(ok.status, 201, JSON.stringify(ok.json));
   });
+
+  test('the scale subresource decodes its Scale body the same way', async () => {
+    const d = await kubectl(['apply', '-f', file('scale-dep.yaml', webDeploymentManifest(80))]);
+    assert.equal(d.code, 0, d.stderr);
+    const put = await kubectl(['replace', '--raw', '/apis/apps/v1/namespaces/default/deployments/web/scale', '-f', file('scale.json', '{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web","namespace":"default"},"spec":{"replicas":"3"}}')]);
+    assert.notEqual(put.code, 0);
+    assert.ok(put.stderr.includes('Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal string into Go struct field ScaleSpec.spec.replicas of type int32'), put.stderr);
+    const patch = await kubectl(['patch', 'deployment', 'web', '--subresource=scale', '--type=merge', '-p', '{"spec":{"replicas":1.5}}']);
+    assert.notEqual(patch.code, 0);
+    assert.match(patch.stderr, /is invalid: patch: Invalid value: ".*": json: cannot unmarshal number 1\.5 into Go struct field ScaleSpec\.spec\.replicas of type int32/);
+    const ok = await kubectl(['scale', 'deployment', 'web', '--replicas=3']);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
 });
