@@ -210,9 +210,10 @@ export class Pipeline {
       throw newBadRequest(`fieldValidation parameter unsupported: ${mode}`);
     }
     const gvk = groupVersionKindFor(ri, kind);
-    // Warn drops the unknown fields, as upstream's decoding into typed objects does.
-    const r = strictDecode(gvk, obj, { patch, prune: mode === 'Warn', strict: mode !== 'Ignore', types });
+    // Warn and Ignore drop the unknown fields, as upstream's decoding into typed objects does.
+    const r = strictDecode(gvk, obj, { patch, prune: mode !== 'Strict', types });
     if (r.typeError !== undefined) throw newBadRequest(`${kind} in version "${gvk.version}" cannot be handled as a ${kind}: ${r.typeError}`);
+    if (mode === 'Ignore') return [];
     const errs = r.errors;
     if (!errs.length) return [];
     if (mode === 'Strict') {

@@ -160,4 +160,15 @@ describe('kubectl: wrongly typed fields are 400 at decode time', () => {
     const ok = await kubectl(['scale', 'deployment', 'web', '--replicas=3']);
     assert.equal(ok.code, 0, ok.stderr);
   });
+
+  test('--validate=ignore (fieldValidation=Ignore) drops unknown fields, as typed decoding does', async () => {
+    const r = await kubectl(['apply', '--validate=ignore', '-f', file('ignore.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ignored\n  labelz: {a: b}\ndata:\n  a: b\nbogus: 1\n')]);
+    assert.equal(r.code, 0, r.stderr);
+    const g = await kubectl(['get', 'configmap', 'ignored', '-o', 'json']);
+    assert.equal(g.code, 0, g.stderr);
+    const cm = JSON.parse(g.stdout);
+    assert.deepEqual(cm.data, { a: 'b' });
+    assert.equal(cm.bogus, undefined);
+    assert.equal(cm.metadata.labelz, undefined);
+  });
 });
