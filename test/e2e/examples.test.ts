@@ -91,6 +91,9 @@ describe('e2e: examples/ with the imported offline image', { timeout: 600_000 },
       return hosts.size === 3 ? hosts : undefined;
     }, 60_000);
     assert.deepEqual([...seen].sort(), [...names].sort());
+    // services/proxy: the apiserver reaches a ready endpoint of the Service port.
+    const proxied = await c.kubectl(['get', '--raw', '/api/v1/namespaces/default/services/web:80/proxy/']);
+    assert.match(proxied, /hostname: web-/);
     await c.kubectl(['delete', '-f', path.join(examples, 'web-service.yaml')]);
     await c.kubectl(['delete', '-f', path.join(examples, 'web-deployment.yaml')]);
     await waitFor('pods gone', async () => JSON.parse(await c.kubectl(['get', 'pods', '-o', 'json'])).items.length === 0, 120_000);
