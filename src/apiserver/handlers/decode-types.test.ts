@@ -55,6 +55,7 @@ describe('decodeTypeError (json: create/update bodies, json and merge patches)',
     ['quantity: bad string', POD, { spec: { containers: [{ name: 'c', resources: { limits: { cpu: 'lots' } } }] } }, REGEX_ERR],
     ['quantity: bad suffix (upstream quantity_test invalid "1i")', POD, { spec: { containers: [{ name: 'c', resources: { requests: { memory: '1i' } } }] } }, "unable to parse quantity's suffix"],
     ['null is unset everywhere', POD, { metadata: { labels: null, creationTimestamp: null }, spec: { containers: [{ name: 'c', ports: null, resources: { limits: { cpu: null } } }], nodeSelector: { a: null }, activeDeadlineSeconds: null } }, undefined],
+    ['undefined from an in-process writer is unset (JSON would drop it)', POD, { spec: { hostname: undefined, containers: [{ name: 'c', ports: undefined }] } }, undefined],
     ['unknown fields are not type-checked', CM, { data: {}, extra: { x: 1 } }, undefined],
     // encoding/json: an UnmarshalJSON error (Quantity) is returned at once and wins over a type error saved before it.
     ['first saved error, unless an UnmarshalJSON fails later', POD, { metadata: { labels: { a: 1 } }, spec: { containers: [{ name: 'c', resources: { limits: { cpu: 'x' } } }] } }, REGEX_ERR],

@@ -197,11 +197,12 @@ function quantityError(v: unknown): string | undefined {
 }
 
 /**
- * Type check of `v` against `node` (null always decodes: it means unset). Returns true when the walk may descend
+ * Type check of `v` against `node` (null always decodes: it means unset; so does undefined from in-process writers). Returns true when the walk may descend
  * into `v` (a well-typed object/map/array). Records errors in `st` as upstream's decoders report them.
  */
 function typeCheck(v: unknown, node: Node, st: WalkState): boolean {
-  if (v === null || node.t === 'any') return false;
+  // undefined: a property an in-process writer left unset (JSON drops it).
+  if (v === null || v === undefined || node.t === 'any') return false;
   if (st.types === 'json') {
     switch (node.t) {
       case 'object':
