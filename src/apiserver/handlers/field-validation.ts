@@ -14,6 +14,14 @@
  * - patches: every `duplicate field` of the patch body first (document order), then `unknown field`s sorted.
  * Values that are not of the schema's shape (a string where an object is expected, …) are not descended into;
  * fields typed as RawExtension / JSON / FieldsV1 (no properties) accept anything.
+ *
+ * The same walk does upstream's typed decoding ({@link strictDecode} `types`): the Go type of each schema node is
+ * derived from the schema (`string`, `bool`, `int32`/`int64` from `format`, `float64`, `[]T`, `map[string]T`,
+ * `v1.Name` from definition names; IntOrString, Quantity and Time by their own UnmarshalJSON), and the first wrongly
+ * typed value is reported as encoding/json's UnmarshalTypeError (sigs.k8s.io/json decode.go: innermost struct name,
+ * field path from the root without indices or map keys), or as runtime.DefaultUnstructuredConverter for strategic
+ * merge patches. Named Go types (`v1.Protocol`, `v1.ResourceList`, `[]byte`) are not in the schemas: messages print
+ * the underlying type.
  */
 import type { ResourceInfo } from '../../api/resource-types.ts';
 import { definitionNameForGVK, loadDefinitions, type GroupVersionKind } from '../openapi/definitions.ts';
