@@ -171,4 +171,13 @@ describe('kubectl: wrongly typed fields are 400 at decode time', () => {
     assert.equal(cm.bogus, undefined);
     assert.equal(cm.metadata.labelz, undefined);
   });
+
+  test('Secret data must be base64 ([]byte), as upstream decodes it', async () => {
+    const bad = file('secret.json', '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"notb64"},"data":{"k":"not base64!"}}');
+    const r = await kubectl(['create', '--raw', '/api/v1/namespaces/default/secrets', '-f', bad]);
+    assert.notEqual(r.code, 0);
+    assert.ok(r.stderr.includes('Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 3'), r.stderr);
+    const ok = await kubectl(['apply', '-f', file('secret-ok.yaml', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: b64\ndata:\n  k: aGVsbG8=\nstringData:\n  s: plain text\n')]);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
 });

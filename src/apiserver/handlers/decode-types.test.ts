@@ -10,13 +10,15 @@
  * - k8s.io/apimachinery/pkg/apis/meta/v1 Time.UnmarshalJSON (json.Unmarshal into a string first).
  * - k8s.io/apimachinery/pkg/runtime/converter.go fromUnstructured (strategic merge patches):
  *   `cannot convert int64 to string`, `unrecognized type: int32`, `cannot restore slice from string`, ….
+ * - encoding/json literalStore for []byte fields (base64 of a string; encoding/base64 decodeQuantum's CorruptInputError
+ *   `illegal base64 data at input byte N`), reflect's `[]uint8` type name.
  * - Reported by users against real clusters: `ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot
  *   unmarshal number into Go struct field ConfigMap.data of type string` (e.g. deepfence/ThreatMapper#2331,
  *   aws/aws-application-networking-k8s#324).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeTypeError, goSprintValue, strictDecode } from './field-validation.ts';
+import { base64CorruptOffset, decodeTypeError, goSprintValue, strictDecode } from './field-validation.ts';
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
 const DEPLOY = { group: 'apps', version: 'v1', kind: 'Deployment' };
@@ -96,4 +98,27 @@ describe('strictDecode', () => {
 test('goSprintValue prints like fmt %+v of map[string]interface{}', () => {
   assert.equal(goSprintValue({ data: { x: 1, b: [1.5, null, 'a', true] } }), 'map[data:map[b:[1.5 <nil> a true] x:1]]');
   assert.equal(goSprintValue({ f: 1234567.5, g: 0.00001 }), 'map[f:1.2345675e+06 g:1e-05]');
+});
+
+describe('[]byte fields (Secret.data, ConfigMap.binaryData, caBundle, CSR request)', () => {
+  const SECRET = { group: '', version: 'v1', kind: 'Secret' };
+  test('number into Secret data is of type []uint8', () => {
+    assert.equal(decodeTypeError(SECRET, { data: { x: 1 } }), 'json: cannot unmarshal number into Go struct field Secret.data of type []uint8');
+  });
+  test('a string that is not base64 is the base64 error, without field context', () => {
+    assert.equal(decodeTypeError(SECRET, { data: { x: 'not base64!' } }), 'illegal base64 data at input byte 3');
+    assert.equal(decodeTypeError(CM, { binaryData: { x: 'aGVsbG8' } }), 'illegal base64 data at input byte 4');
+    assert.equal(decodeTypeError(SECRET, { data: { x: 'aGVsbG8=' }, stringData: { y: 'not base64' } }), undefined);
+  });
+  test('encoding/base64 StdEncoding CorruptInputError offsets', () => {
+    const cases: [string, number | undefined][] = [
+      ['aGVsbG8=', undefined], ['', undefined], ['aGVs\nbG8=', undefined], ['ab==', undefined], ['abc=', undefined],
+      ['a', 0], ['abc', 0], ['a===', 1], ['aGk=x', 4], ['aGVsbG8', 4], ['ab=', 3],
+    ];
+    for (const [s, want] of cases) assert.equal(base64CorruptOffset(s), want, JSON.stringify(s));
+  });
+  test('strategic merge patch: the unstructured converter', () => {
+    assert.equal(decodeTypeError(SECRET, { data: { x: 1 } }, 'unstructured'), 'cannot restore slice from int64');
+    assert.equal(decodeTypeError(SECRET, { data: { x: '!!' } }, 'unstructured'), 'illegal base64 data at input byte 0');
+  });
 });

@@ -42,6 +42,7 @@ type Node =
   | { t: 'intOrString'; go: string }
   | { t: 'quantity'; go: string }
   | { t: 'time'; go: string }
+  | { t: 'bytes'; go: string }
   | { t: 'any'; go: string };
 
 interface ObjectNode {
@@ -121,13 +122,68 @@ function schemaNode(s: OpenAPISchema): Node {
   return ANY;
 }
 
+/**
+ * Fields that are `[]byte` upstream (`format: byte` in upstream's OpenAPI; kubernetes-types types them as plain
+ * strings, so this is the one type fact the generated schemas lack): definition name suffix `#` field.
+ */
+const BYTE_FIELDS = new Set([
+  'core.v1.Secret#data',
+  'core.v1.ConfigMap#binaryData',
+  'certificates.v1.CertificateSigningRequestSpec#request',
+  'certificates.v1.CertificateSigningRequestStatus#certificate',
+  'admissionregistration.v1.WebhookClientConfig#caBundle',
+  'apiextensions.v1.WebhookClientConfig#caBundle',
+]);
+const BYTES: Node = { t: 'bytes', go: '[]uint8' };
+
 function fieldNode(o: ObjectNode, key: string): Node | undefined {
   let n = o.fields.get(key);
   if (n) return n;
   if (!Object.hasOwn(o.props, key)) return undefined;
   n = schemaNode(o.props[key]);
+  const pkgType = o.def.split('.').slice(-3).join('.');
+  if (BYTE_FIELDS.has(`${pkgType}#${key}`)) {
+    if (n.t === 'map') n = { t: 'map', values: BYTES, go: 'map[string][]uint8' };
+    else if (n.t === 'scalar') n = BYTES;
+  }
   o.fields.set(key, n);
   return n;
+}
+
+const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_VALID = new Uint8Array(256);
+for (const c of B64_ALPHABET) B64_VALID[c.charCodeAt(0)] = 1;
+
+/**
+ * encoding/base64 StdEncoding.Decode's CorruptInputError offset for `s` (byte offset in its UTF-8 form), or undefined
+ * when it decodes (decodeQuantum: padding rules, CR/LF skipped, trailing garbage after padding).
+ */
+export function base64CorruptOffset(s: string): number | undefined {
+  const b = Buffer.from(s, 'utf8');
+  const n = b.length;
+  const isNL = (c: number): boolean => c === 10 || c === 13;
+  let si = 0;
+  while (si < n) {
+    for (let j = 0; j < 4; j++) {
+      if (si === n) return j === 0 ? undefined : si - j;
+      const c = b[si++];
+      if (B64_VALID[c]) continue;
+      if (isNL(c)) {
+        j--;
+        continue;
+      }
+      if (c !== 61 /* '=' */ || j < 2) return si - 1;
+      if (j === 2) {
+        while (si < n && isNL(b[si])) si++;
+        if (si === n) return n;
+        if (b[si] !== 61) return si - 1;
+        si++;
+      }
+      while (si < n && isNL(b[si])) si++;
+      return si < n ? si : undefined;
+    }
+  }
+  return undefined;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -244,6 +300,18 @@ function typeCheck(v: unknown, node: Node, st: WalkState): boolean {
         // metav1.Time.UnmarshalJSON: json.Unmarshal into a string first.
         if (typeof v !== 'string') st.fatal = unmarshalTypeError(st, jsonKind(v), 'string');
         return false;
+      case 'bytes':
+        // literalStore: a string is base64-decoded (its error saved as is); an array decodes element-wise into uint8.
+        if (typeof v === 'string') {
+          const off = base64CorruptOffset(v);
+          if (off !== undefined) st.saved ??= `illegal base64 data at input byte ${off}`;
+        } else if (Array.isArray(v)) {
+          for (const e of v) {
+            if (e === null || (typeof e === 'number' && Number.isInteger(e) && e >= 0 && e <= 255)) continue;
+            st.saved ??= unmarshalTypeError(st, typeof e === 'number' ? `number ${String(e)}` : jsonKind(e), 'uint8');
+          }
+        } else st.saved ??= unmarshalTypeError(st, jsonKind(v), node.go);
+        return false;
     }
   }
   // runtime.DefaultUnstructuredConverter (fromUnstructured): the first error is returned.
@@ -284,6 +352,13 @@ function typeCheck(v: unknown, node: Node, st: WalkState): boolean {
       return false;
     case 'time':
       if (typeof v !== 'string') st.fatal = `json: cannot unmarshal ${jsonKind(v)} into Go value of type string`;
+      return false;
+    case 'bytes':
+      // sliceFromUnstructured: a string is re-marshalled and json.Unmarshal'ed into []byte (base64).
+      if (kind === 'string') {
+        const off = base64CorruptOffset(v as string);
+        if (off !== undefined) st.fatal = `illegal base64 data at input byte ${off}`;
+      } else if (kind !== 'slice') st.fatal = `cannot restore slice from ${kind}`;
       return false;
   }
   return false;
