@@ -9,56 +9,25 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Agent, fetch as ufetch } from 'undici';
-import { runKubectl, webDeploymentManifest, type KubectlRun } from '../support/kubectl.ts';
-import type { Backend } from '../../src/storage/backend.ts';
-import { SqliteBackend } from '../../src/storage/sqlite/sqlite-backend.ts';
-import { APIServer } from '../../src/apiserver/server.ts';
-import { KubeletConnections } from '../../src/apiserver/kubelet-client.ts';
-import { TokenAuthenticator } from '../../src/apiserver/auth/token.ts';
-import { ensurePKI, ensureAdminToken, writeKubeconfig } from '../../src/apiserver/pki.ts';
-import { GVR } from '../../src/client/interface.ts';
+import { startKubectlServer, webDeploymentManifest, type KubectlRun, type KubectlServer } from '../support/kubectl.ts';
 
 const CM_DATA_NUMBER = 'json: cannot unmarshal number into Go struct field ConfigMap.data of type string';
 
 describe('kubectl: wrongly typed fields are 400 at decode time', () => {
-  let dir: string;
-  let backend: Backend;
-  let api: APIServer;
-  let kubeconfig: string;
-  let base: string;
-  let token: string;
+  let srv: KubectlServer;
   let dispatcher: Agent;
-
-  const kubectl = (args: string[], input?: string): Promise<KubectlRun> => runKubectl(kubeconfig, dir, args, input);
-  const file = (name: string, text: string): string => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
+  const kubectl = (args: string[], input?: string): Promise<KubectlRun> => srv.kubectl(args, input);
+  const file = (name: string, text: string): string => srv.file(name, text);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skiff-decode-types-'));
-    const pki = ensurePKI(dir);
-    token = ensureAdminToken(dir);
-    backend = SqliteBackend.open(':memory:');
-    api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }) });
-    const { url } = await api.listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.certPem, key: pki.keyPem } });
-    base = url;
-    dispatcher = new Agent({ connect: { ca: pki.caPem } });
-    kubeconfig = join(dir, 'kubeconfig');
-    writeKubeconfig(kubeconfig, { server: url, caPem: pki.caPem, token });
-    await api.inProcessClient().create(GVR.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    srv = await startKubectlServer({ dirPrefix: 'skiff-decode-types-' });
+    dispatcher = new Agent({ connect: { ca: srv.caPem } });
   });
 
   after(async () => {
     await dispatcher?.close();
-    await api?.stop();
-    await backend?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await srv?.stop();
   });
 
   test('create --raw with a number in ConfigMap data is 400 with the decoder message, nothing stored', async () => {
@@ -134,7 +103,7 @@ describe('kubectl: wrongly typed fields are 400 at decode time', () => {
 
   test('YAML bodies are read as sigs.k8s.io/yaml does (`y` is a bool) and decoded with the same messages', async () => {
     const post = async (path: string, yaml: string) => {
-      const r = await ufetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }, body: yaml, dispatcher });
+      const r = await ufetch(srv.url + path, { method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/yaml' }, body: yaml, dispatcher });
       return { status: r.status, json: (await r.json()) as { reason?: string; message?: string } };
     };
     const label = await post('/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yamlbool\n  labels:\n    app: y\n');

@@ -6,47 +6,19 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runKubectl, webDeploymentManifest, type KubectlRun } from '../support/kubectl.ts';
-import type { Backend } from '../../src/storage/backend.ts';
-import { SqliteBackend } from '../../src/storage/sqlite/sqlite-backend.ts';
-import { APIServer } from '../../src/apiserver/server.ts';
-import { KubeletConnections } from '../../src/apiserver/kubelet-client.ts';
-import { TokenAuthenticator } from '../../src/apiserver/auth/token.ts';
-import { ensurePKI, ensureAdminToken, writeKubeconfig } from '../../src/apiserver/pki.ts';
-import { GVR } from '../../src/client/interface.ts';
+import { startKubectlServer, webDeploymentManifest, type KubectlRun, type KubectlServer } from '../support/kubectl.ts';
 
 describe('kubectl explain and strict field validation from generated OpenAPI', () => {
-  let dir: string;
-  let backend: Backend;
-  let api: APIServer;
-  let kubeconfig: string;
-
-  const kubectl = (args: string[], input?: string): Promise<KubectlRun> => runKubectl(kubeconfig, dir, args, input);
-  const file = (name: string, text: string): string => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
+  let srv: KubectlServer;
+  const kubectl = (args: string[], input?: string): Promise<KubectlRun> => srv.kubectl(args, input);
+  const file = (name: string, text: string): string => srv.file(name, text);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skiff-openapi-'));
-    const pki = ensurePKI(dir);
-    const token = ensureAdminToken(dir);
-    backend = SqliteBackend.open(':memory:');
-    api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }) });
-    const { url } = await api.listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.certPem, key: pki.keyPem } });
-    kubeconfig = join(dir, 'kubeconfig');
-    writeKubeconfig(kubeconfig, { server: url, caPem: pki.caPem, token });
-    await api.inProcessClient().create(GVR.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    srv = await startKubectlServer({ dirPrefix: 'skiff-openapi-' });
   });
 
   after(async () => {
-    await api?.stop();
-    await backend?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await srv?.stop();
   });
 
   test('explain deployment.spec.strategy prints the upstream description and fields', async () => {

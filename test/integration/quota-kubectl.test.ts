@@ -7,27 +7,17 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runKubectl, type KubectlRun } from '../support/kubectl.ts';
-import type { Backend } from '../../src/storage/backend.ts';
+import { startKubectlServer, type KubectlRun, type KubectlServer } from '../support/kubectl.ts';
 import { describeEachBackend } from '../support/each-backend.ts';
-import { APIServer } from '../../src/apiserver/server.ts';
-import { KubeletConnections } from '../../src/apiserver/kubelet-client.ts';
-import { TokenAuthenticator } from '../../src/apiserver/auth/token.ts';
-import { ensurePKI, ensureAdminToken, writeKubeconfig } from '../../src/apiserver/pki.ts';
 import { startControllers } from '../../src/controllers/manager.ts';
 
 describeEachBackend('kubectl with ResourceQuota, LimitRange, PodTemplate and Events', (store) => {
-  let dir: string;
-  let backend: Backend;
-  let api: APIServer;
-  let kubeconfig: string;
+  let srv: KubectlServer;
   const stop = new AbortController();
 
   function kubectl(args: string[], input?: string): Promise<KubectlRun> {
-    return runKubectl(kubeconfig, dir, args, input);
+    return srv.kubectl(args, input);
   }
 
   async function until(what: string, f: () => Promise<boolean>): Promise<void> {
@@ -47,15 +37,8 @@ spec:
 `;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skiff-quota-kubectl-'));
-    const pki = ensurePKI(dir);
-    const token = ensureAdminToken(dir);
-    backend = await store.open({ sqlitePath: join(dir, 'state.db') });
-    api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }) });
-    const { url } = await api.listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.certPem, key: pki.keyPem } });
-    kubeconfig = join(dir, 'kubeconfig');
-    writeKubeconfig(kubeconfig, { server: url, caPem: pki.caPem, token });
-    await startControllers(api.inProcessClient(), stop.signal, { controllers: ['resourcequota', 'namespace'], syncTimeoutMs: 30_000 });
+    srv = await startKubectlServer({ dirPrefix: 'skiff-quota-kubectl-', openBackend: (dir) => store.open({ sqlitePath: join(dir, 'state.db') }) });
+    await startControllers(srv.api.inProcessClient(), stop.signal, { controllers: ['resourcequota', 'namespace'], syncTimeoutMs: 30_000 });
     for (const ns of ['team', 'limits']) {
       const r = await kubectl(['create', 'namespace', ns]);
       assert.equal(r.code, 0, r.stderr);
@@ -64,9 +47,7 @@ spec:
 
   after(async () => {
     stop.abort();
-    await api?.stop();
-    await backend?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await srv?.stop();
   });
 
   test('a pods=2 quota refuses the third pod; get and describe show used/hard', async () => {

@@ -7,28 +7,20 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runKubectl, type KubectlRun } from '../support/kubectl.ts';
-import type { Backend } from '../../src/storage/backend.ts';
+import { startKubectlServer, type KubectlRun, type KubectlServer } from '../support/kubectl.ts';
 import { describeEachBackend } from '../support/each-backend.ts';
-import { APIServer } from '../../src/apiserver/server.ts';
-import { KubeletConnections } from '../../src/apiserver/kubelet-client.ts';
-import { TokenAuthenticator } from '../../src/apiserver/auth/token.ts';
-import { ensurePKI, ensureAdminToken, writeKubeconfig } from '../../src/apiserver/pki.ts';
 import { GVR, type Client, type KubeObject } from '../../src/client/interface.ts';
 import { StatusError } from '../../src/machinery/errors.ts';
 
 describeEachBackend('kubectl apply --server-side', (store) => {
+  let srv: KubectlServer;
   let dir: string;
-  let backend: Backend;
-  let api: APIServer;
-  let kubeconfig: string;
   let client: Client;
 
   function kubectl(args: string[]): Promise<KubectlRun> {
-    return runKubectl(kubeconfig, dir, args);
+    return srv.kubectl(args);
   }
 
   function manifest(name: string, opts: { replicas: number; labels: Record<string, string> }): string {
@@ -66,22 +58,13 @@ ${labels}spec:
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skiff-ssa-'));
-    const pki = ensurePKI(dir);
-    const token = ensureAdminToken(dir);
-    backend = await store.open({ sqlitePath: join(dir, 'state.db') });
-    api = new APIServer({ backend, kubelets: new KubeletConnections(), authenticator: new TokenAuthenticator().add(token, { name: 'admin', groups: ['system:masters'] }) });
-    const { url } = await api.listen({ host: '127.0.0.1', port: 0, tls: { cert: pki.certPem, key: pki.keyPem } });
-    kubeconfig = join(dir, 'kubeconfig');
-    writeKubeconfig(kubeconfig, { server: url, caPem: pki.caPem, token });
-    client = api.inProcessClient();
-    await client.create(GVR.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    srv = await startKubectlServer({ dirPrefix: 'skiff-ssa-', openBackend: (d) => store.open({ sqlitePath: join(d, 'state.db') }) });
+    dir = srv.dir;
+    client = srv.api.inProcessClient();
   });
 
   after(async () => {
-    await api?.stop();
-    await backend?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await srv?.stop();
   });
 
   test('kubectl apply --server-side: create, re-apply, conflict after scale, force, managed fields, shared owner, removal', async () => {
