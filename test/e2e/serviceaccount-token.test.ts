@@ -8,8 +8,8 @@
  * `get pods` bound to the ServiceAccount, and nothing else (list, other namespaces: 403).
  *
  * The HTTPS calls run curl inside the pod's network namespace (through the Service IP) and from the
- * test: busybox wget in the image has no CA-file option (its built-in TLS does not verify and shares
- * no cipher with the ECDSA serving certificate).
+ * test. busybox wget in the image cannot be the client: its built-in TLS sends no
+ * signature_algorithms, and OpenSSL 3 (Node's TLS) refuses the SHA-1 fallback that implies.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
