@@ -226,4 +226,13 @@ ${labels}spec:
     cm = await client.get<KubeObject>(GVR.configmaps, 'default', 'cfg');
     assert.deepEqual(cm.data, { a: '1' });
   });
+
+  test('a wrongly typed value in an applied file is refused (upstream 500 "failed to create typed patch object") and nothing is stored', async () => {
+    const p = join(dir, 'typed.yaml');
+    writeFileSync(p, 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: typed\nspec:\n  replicas: "3"\n  selector: {matchLabels: {app: t}}\n  template:\n    metadata: {labels: {app: t}}\n    spec:\n      containers: [{name: c, image: x}]\n');
+    const r = await kubectl(['apply', '--server-side', '-f', p]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), 'Error from server: failed to create typed patch object (default/typed; apps/v1, Kind=Deployment): json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32');
+    await assert.rejects(client.get(GVR.deployments, 'default', 'typed'), (e: unknown) => e instanceof StatusError && e.code === 404);
+  });
 });

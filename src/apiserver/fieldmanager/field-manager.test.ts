@@ -247,6 +247,23 @@ describe('Apply', () => {
   });
 });
 
+describe('wrongly typed applied values (ObjectToTyped of the patch fails: upstream 500, empty reason)', () => {
+  const cases: Array<[string, (d: KubeObject) => void, string]> = [
+    ['replicas: "3"', (d) => ((d.spec as Record<string, unknown>).replicas = '3'), 'json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32'],
+    ['a bool label value', (d) => ((d.metadata as Record<string, unknown>).labels = { canary: true }), 'json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string'],
+  ];
+  for (const [name, mutate, detail] of cases) {
+    test(name, () => {
+      const cfg = deployment(1);
+      mutate(cfg);
+      assert.throws(
+        () => applyManagedFields(DEPLOY, undefined, cfg, 'kubectl', false),
+        (e: unknown) => e instanceof StatusError && e.code === 500 && e.status.reason === '' && e.message === `failed to create typed patch object (default/web; apps/v1, Kind=Deployment): ${detail}`,
+      );
+    });
+  }
+});
+
 describe('client-side → server-side apply migration (lastAppliedManager / lastAppliedUpdater)', () => {
   const CM: FieldManagerScope = { apiVersion: 'v1', kind: 'ConfigMap' };
   const LA = 'kubectl.kubernetes.io/last-applied-configuration';

@@ -19,6 +19,7 @@ import { jsonEq, TypedConversionError } from './typed.ts';
 import { ApplyConflicts, newApplyConflictError } from './conflicts.ts';
 import { allowedConflictsFromLastApplied, updateLastApplied } from './last-applied.ts';
 import { applyManaged, updateManaged, type FieldFilter } from './updater.ts';
+import { decodeTypeError } from '../handlers/field-validation.ts';
 
 /** What is being written: the kind (at its served version) and through which subresource. */
 export interface FieldManagerScope {
@@ -183,7 +184,9 @@ export function updateManagedFields(scope: FieldManagerScope, live: KubeObject |
  * @throws 400 `metadata.managedFields must be nil` when the configuration carries managedFields;
  *   500 (empty reason, as upstream) `failed to create typed patch object (ns/name; apps/v1,
  *   Kind=Deployment): .spec…: element 0: associative list with keys has an element that omits key
- *   field "name" (and doesn't have default value)`; also for duplicate keys;
+ *   field "name" (and doesn't have default value)`; also for duplicate keys and for wrongly typed
+ *   values (detail in Go's decoder wording, e.g. `json: cannot unmarshal string into Go struct field
+ *   DeploymentSpec.spec.replicas of type int32`);
  *   409 Conflict with FieldManagerConflict causes unless `force` (for manager `kubectl`, conflicts
  *   on fields still holding their client-side last-applied value are taken over instead);
  *   500 when the live managedFields cannot be decoded.
@@ -202,6 +205,12 @@ export function applyManagedFields(scope: FieldManagerScope, live: KubeObject | 
   const e = entryFor(scope, manager, 'Apply');
   const run = (m: Managed, f: boolean) => applyManaged(m, base, config as Record<string, unknown>, schema, managerIdentifier(e), e, f, rfc3339Seconds(nowMs), filterFor(scope), stripMeta);
   try {
+    // ObjectToTyped of the patch: a wrongly typed value never reaches the merge (nor the store).
+    // Upstream words the detail as structured-merge-diff does (`.spec.replicas: expected numeric
+    // (int or float), got string`); Skiff gives its typed decoder's message for the same value.
+    const [group, version] = scope.apiVersion.includes('/') ? scope.apiVersion.split('/') : ['', scope.apiVersion];
+    const typeErr = decodeTypeError({ group: group!, version: version!, kind: scope.kind }, config, 'json');
+    if (typeErr !== undefined) throw new TypedConversionError(typeErr);
     let r: ReturnType<typeof run>;
     const snapshot = new Map(managed);
     try {
