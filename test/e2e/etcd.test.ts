@@ -8,25 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newRunIdentity, removeRunDir, startCluster, waitFor, type RunIdentity, type TestCluster } from '../support/cluster.ts';
 import { startEtcd, type TestEtcd } from '../support/etcd.ts';
+import { webDeploymentManifest } from '../support/kubectl.ts';
 import { EtcdBackend } from '../../src/storage/etcd/etcd-backend.ts';
 
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: registry.invalid/web:1
-`;
+/** The shared `web` Deployment (2 replicas, app=web); its image is never pulled: there is no node. */
+const DEPLOYMENT = webDeploymentManifest(8080);
 
 describe('e2e: skiff server on etcd (control plane only)', { timeout: 300_000 }, () => {
   let etcd: TestEtcd;

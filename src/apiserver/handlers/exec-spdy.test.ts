@@ -6,44 +6,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { Duplex, PassThrough } from 'node:stream';
 import { ExecInContainerError, type ExecStreams, type KubeletConnection, type PodExecOptions } from '../kubelet-client.ts';
 import { newBadRequest } from '../../machinery/errors.ts';
 import { kubeletExecErrorStatus } from './pods.ts';
 import { SpdySession } from './portforward-spdy.ts';
 import { execResultStatus, negotiateExecProtocol, serveExecSPDY } from './exec-spdy.ts';
-
-function duplexPair(): [Duplex, Duplex] {
-  const ab = new PassThrough();
-  const ba = new PassThrough();
-  const mk = (writeTo: PassThrough) =>
-    new Duplex({
-      read() {},
-      write(chunk, _e, cb) {
-        writeTo.write(chunk, cb);
-      },
-      final(cb) {
-        writeTo.end();
-        cb();
-      },
-    });
-  const a = mk(ab);
-  const b = mk(ba);
-  ba.on('data', (d) => a.push(d));
-  ba.on('end', () => a.push(null));
-  ab.on('data', (d) => b.push(d));
-  ab.on('end', () => b.push(null));
-  return [a, b];
-}
-
-function readAll(s: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString()));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-  });
-}
+import { duplexPair, readAll } from '../testing/streams.ts';
 
 const req = (protocols: string) => ({ headers: { 'x-stream-protocol-version': protocols } }) as unknown as IncomingMessage;
 

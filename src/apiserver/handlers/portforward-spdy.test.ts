@@ -6,50 +6,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Duplex, PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { closeAllSpdySessions, FrameReader, FrameType, FLAG_FIN, SpdySession, controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, webSocketDuplex, type SpdyStream } from './portforward-spdy.ts';
+import { duplexPair, readAll } from '../testing/streams.ts';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const spdyProto: any = require('spdy-transport').protocol.spdy;
 
 /** Two connected in-memory byte streams. */
-function duplexPair(): [Duplex, Duplex] {
-  const ab = new PassThrough();
-  const ba = new PassThrough();
-  const mk = (readFrom: PassThrough, writeTo: PassThrough) =>
-    new Duplex({
-      read() {
-        readFrom.resume();
-      },
-      write(chunk, _e, cb) {
-        writeTo.write(chunk, cb);
-      },
-      final(cb) {
-        writeTo.end();
-        cb();
-      },
-    });
-  const a = mk(ba, ab);
-  const b = mk(ab, ba);
-  ba.on('data', (d) => a.push(d));
-  ba.on('end', () => a.push(null));
-  ab.on('data', (d) => b.push(d));
-  ab.on('end', () => b.push(null));
-  return [a, b];
-}
-
-function readAll(s: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString()));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-  });
-}
-
 describe('SPDY header blocks and frames', () => {
   test('name/value block round-trips, names lower-cased', () => {
     const b = encodeHeaderBlock({ streamType: 'data', port: '8080', requestID: '0' });

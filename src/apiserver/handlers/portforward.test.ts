@@ -7,42 +7,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Duplex, PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { KubeletConnection } from '../kubelet-client.ts';
 import { SpdySession, type SpdyStream } from './portforward-spdy.ts';
 import { checkPortForwardPod, servePortForwardSession, validatePortForwardStream } from './portforward.ts';
-
-function duplexPair(): [Duplex, Duplex] {
-  const ab = new PassThrough();
-  const ba = new PassThrough();
-  const mk = (writeTo: PassThrough) =>
-    new Duplex({
-      read() {},
-      write(chunk, _e, cb) {
-        writeTo.write(chunk, cb);
-      },
-      final(cb) {
-        writeTo.end();
-        cb();
-      },
-    });
-  const a = mk(ab);
-  const b = mk(ba);
-  ba.on('data', (d) => a.push(d));
-  ba.on('end', () => a.push(null));
-  ab.on('data', (d) => b.push(d));
-  ab.on('end', () => b.push(null));
-  return [a, b];
-}
-
-function readAll(s: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString()));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-  });
-}
+import { duplexPair, readAll } from '../testing/streams.ts';
 
 describe('port-forward streams', () => {
   let echo: net.Server;
