@@ -6,10 +6,10 @@
  * already tolerates either taint (matching key with effect NoExecute or any effect) keeps its own.
  */
 import type { AdmissionAttributes, AdmissionPlugin } from './interface.ts';
+import { TaintNodeNotReady, TaintNodeUnreachable } from '../../api/core/v1/well-known-taints.ts';
 
-/** Upstream's taint keys. */
-export const TaintNodeNotReady = 'node.kubernetes.io/not-ready';
-export const TaintNodeUnreachable = 'node.kubernetes.io/unreachable';
+/** Upstream's taint keys, re-exported from src/api/core/v1/well-known-taints.ts. */
+export { TaintNodeNotReady, TaintNodeUnreachable };
 
 interface Toleration {
   key?: string;

@@ -48,19 +48,22 @@ import type { Clock } from '../../client/workqueue.ts';
 import { realClock } from '../../client/workqueue.ts';
 import type { EventRecorder } from '../../client/record.ts';
 import { RateLimitedTimedQueue } from './rate-limited-queue.ts';
+import {
+  TaintNodeDiskPressure,
+  TaintNodeMemoryPressure,
+  TaintNodeNetworkUnavailable,
+  TaintNodeNotReady,
+  TaintNodePIDPressure,
+  TaintNodeUnreachable,
+  TaintNodeUnschedulable,
+} from '../../api/core/v1/well-known-taints.ts';
 
 type NodeObj = K<Node>;
 type PodObj = K<Pod>;
 type LeaseObj = KubeObject & { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } };
 
-/** Taint keys set by the node lifecycle controller (k8s.io/api/core/v1 well_known_taints.go). */
-export const TaintNodeNotReady = 'node.kubernetes.io/not-ready';
-export const TaintNodeUnreachable = 'node.kubernetes.io/unreachable';
-export const TaintNodeUnschedulable = 'node.kubernetes.io/unschedulable';
-export const TaintNodeMemoryPressure = 'node.kubernetes.io/memory-pressure';
-export const TaintNodeDiskPressure = 'node.kubernetes.io/disk-pressure';
-export const TaintNodeNetworkUnavailable = 'node.kubernetes.io/network-unavailable';
-export const TaintNodePIDPressure = 'node.kubernetes.io/pid-pressure';
+/** Taint keys set by the node lifecycle controller, re-exported from src/api/core/v1/well-known-taints.ts. */
+export { TaintNodeDiskPressure, TaintNodeMemoryPressure, TaintNodeNetworkUnavailable, TaintNodeNotReady, TaintNodePIDPressure, TaintNodeUnreachable, TaintNodeUnschedulable };
 
 /** Namespace holding the node heartbeat Leases. */
 export const NodeLeaseNamespace = 'kube-node-lease';

@@ -6,6 +6,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Code, Status, type CycleState, type FilterPlugin, type NodeInfo } from '../../framework/types.ts';
 import { tolerationsTolerateTaint } from '../taint-toleration/toleration.ts';
+import { TaintNodeUnschedulable } from '../../../api/core/v1/well-known-taints.ts';
 
 /** Plugin name. */
 export const Name = 'NodeUnschedulable';
@@ -13,8 +14,8 @@ export const Name = 'NodeUnschedulable';
 export const ErrReasonUnschedulable = 'node(s) were unschedulable';
 /** Reason when the node object is unknown. */
 export const ErrReasonUnknownCondition = 'node(s) had unknown conditions';
-/** The taint key equivalent to `spec.unschedulable` (upstream v1.TaintNodeUnschedulable). */
-export const TaintNodeUnschedulable = 'node.kubernetes.io/unschedulable';
+/** The taint key equivalent to `spec.unschedulable` (upstream v1.TaintNodeUnschedulable), re-exported. */
+export { TaintNodeUnschedulable };
 
 /** The NodeUnschedulable plugin. */
 export class NodeUnschedulable implements FilterPlugin {
